@@ -1,0 +1,21 @@
+// cocoon: the user's tool. Thin: parses the command line and hands over to src/cli.
+#include <cstdio>
+
+#include "CLI/CLI.hpp"
+#include "cli/image_cmd.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"cocoon: encrypted container images for Confidential VM nodes"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "cocoon 0.1.0");
+  int exit_code = 0;
+  cocoon::cli::RegisterImageCommands(app, &exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // Usage errors exit 1 like every other failure; --help and --version exit 0.
+    const int rc = app.exit(e);
+    return rc == 0 ? 0 : 1;
+  }
+  return exit_code;
+}
