@@ -3,6 +3,7 @@
 
 #include "CLI/CLI.hpp"
 #include "cli/image_cmd.h"
+#include "cli/policy_cmd.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"cocoon: encrypted container images for Confidential VM nodes"};
@@ -10,6 +11,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "cocoon 0.1.0");
   int exit_code = 0;
   cocoon::cli::RegisterImageCommands(app, &exit_code);
+  cocoon::cli::RegisterPolicyCommands(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
