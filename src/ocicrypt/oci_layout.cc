@@ -378,6 +378,20 @@ absl::StatusOr<std::unique_ptr<ByteSource>> OciLayout::OpenBlob(const Descriptor
   return MakeVerifyingSource(fd, d);
 }
 
+absl::StatusOr<std::unique_ptr<ByteSource>> OciLayout::OpenBlobSizeChecked(
+    const Descriptor& d) const {
+  COCOON_RETURN_IF_ERROR(CheckDescriptorSize(d));
+  uint64_t file_size = 0;
+  COCOON_ASSIGN_OR_RETURN(int fd, OpenBlobFd(d.digest, &file_size));
+  if (file_size != static_cast<uint64_t>(d.size)) {
+    ::close(fd);
+    return absl::DataLossError(absl::StrCat("blob ", d.digest, ": size mismatch: descriptor says ",
+                                            d.size, " bytes, file has ", file_size));
+  }
+  return std::unique_ptr<ByteSource>(
+      std::make_unique<FdSource>(fd, FdOwnership::kOwned, absl::StrCat("blob ", d.digest)));
+}
+
 // ---------------------------------------------------------------------------------------------
 // OciLayoutWriter
 

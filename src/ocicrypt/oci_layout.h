@@ -64,6 +64,10 @@ class OciLayout {
   // reaches end of file returns the error if they do not match (a longer file fails as soon as it
   // passes the expected size).
   absl::StatusOr<std::unique_ptr<ByteSource>> OpenBlob(const Descriptor& d) const;
+  // A stream over the blob with only its size checked, for callers that authenticate the content
+  // themselves: an encrypted layer's HMAC, keyed with the layer key, is a stronger check than its
+  // digest and already costs one pass of SHA-256, so decryption skips the second one.
+  absl::StatusOr<std::unique_ptr<ByteSource>> OpenBlobSizeChecked(const Descriptor& d) const;
   // True if the blob file exists (no verification).
   bool HasBlob(absl::string_view digest) const;
 
