@@ -1,0 +1,70 @@
+// Public-key operations on PublicKey/PrivateKey: RSA encryption (OAEP, PKCS#1 v1.5), ECDH with
+// the JOSE Concat KDF, and signatures in the forms JOSE, TPM and TDX quotes use.
+#ifndef COCOON_CRYPTO_ASYMMETRIC_H_
+#define COCOON_CRYPTO_ASYMMETRIC_H_
+
+#include <cstddef>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "base/secret_bytes.h"
+#include "crypto/keys.h"
+
+namespace cocoon::crypto {
+
+// OAEP hash; MGF1 uses the same hash and the label is empty (as RSA-OAEP / RSA-OAEP-256 in JOSE).
+enum class OaepHash { kSha1, kSha256 };
+
+absl::StatusOr<std::string> RsaOaepEncrypt(const PublicKey& key, OaepHash hash,
+                                           absl::string_view plaintext);
+absl::StatusOr<SecretBytes> RsaOaepDecrypt(const PrivateKey& key, OaepHash hash,
+                                           absl::string_view ciphertext);
+
+// RSAES-PKCS1-v1_5 (JOSE RSA1_5). Kept for compatibility; it is malleable and padding-oracle prone.
+absl::StatusOr<std::string> RsaPkcs1v15Encrypt(const PublicKey& key, absl::string_view plaintext);
+// Uses OpenSSL's implicit rejection where the library offers it (3.2+). Callers that must not
+// reveal padding failures (JWE RSA1_5) substitute a random key on any error, RFC 7516 11.5.
+absl::StatusOr<SecretBytes> RsaPkcs1v15Decrypt(const PrivateKey& key, absl::string_view ciphertext);
+
+// Raw ECDH shared secret Z (the x coordinate, EcFieldSize bytes). The curves must match.
+absl::StatusOr<SecretBytes> EcdhSharedSecret(const PrivateKey& key, const PublicKey& peer);
+
+// NIST SP 800-56A Concat KDF with SHA-256 as JOSE uses it (RFC 7518 4.6.2): OtherInfo =
+// len32(algorithm_id) || algorithm_id || len32(apu) || apu || len32(apv) || apv ||
+// u32be(key_bytes * 8). `apu`/`apv` are the decoded PartyUInfo/PartyVInfo bytes.
+absl::StatusOr<SecretBytes> ConcatKdfSha256(absl::string_view z, size_t key_bytes,
+                                            absl::string_view algorithm_id, absl::string_view apu,
+                                            absl::string_view apv);
+
+enum class SignatureAlg { kEs256, kEs384, kEs512, kEdDsa, kRs256, kPs256 };
+
+// JOSE name: "ES256", "ES384", "ES512", "EdDSA", "RS256", "PS256".
+absl::string_view SignatureAlgName(SignatureAlg alg);
+// Parses a JOSE name; nullopt for anything else (including "none").
+std::optional<SignatureAlg> SignatureAlgFromName(absl::string_view name);
+// OK if `alg` can be used with a key of `type` (ES256 needs P-256, RS256/PS256 need RSA, ...).
+absl::Status CheckSignatureAlgForKey(SignatureAlg alg, KeyType type);
+
+// ECDSA signatures are produced and consumed in the JOSE raw form r || s, each EcFieldSize
+// bytes. RSA signatures are the modulus size. EdDSA is pure Ed25519.
+absl::StatusOr<std::string> Sign(const PrivateKey& key, SignatureAlg alg, absl::string_view data);
+// Fails with code kUnauthenticated and "signature invalid" when the signature does not verify;
+// other failures (wrong key type, malformed signature length) are kInvalidArgument.
+absl::Status Verify(const PublicKey& key, SignatureAlg alg, absl::string_view data,
+                    absl::string_view signature);
+
+// ECDSA signature encodings. `field_size` is EcFieldSize of the curve (32, 48, 66).
+absl::StatusOr<std::string> EcdsaDerToRaw(absl::string_view der, size_t field_size);
+absl::StatusOr<std::string> EcdsaRawToDer(absl::string_view raw);
+
+// Verifies an ECDSA signature (raw r || s) over an already computed digest, as TPM and TDX
+// quote verifiers need.
+absl::Status VerifyEcdsaDigest(const PublicKey& key, absl::string_view digest,
+                               absl::string_view raw_signature);
+
+}  // namespace cocoon::crypto
+
+#endif  // COCOON_CRYPTO_ASYMMETRIC_H_
