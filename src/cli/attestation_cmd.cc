@@ -39,8 +39,8 @@ std::string DefaultCacheDir() {
   return "";
 }
 
-absl::StatusOr<std::shared_ptr<DcapVerifierBackend>> BuildBackend(
-    const AttestationVerifyArgs& args, std::optional<absl::Time> at) {
+absl::StatusOr<std::shared_ptr<DcapVerifierBackend>> BuildBackend(const AttestationVerifyArgs& args,
+                                                                  std::optional<absl::Time> at) {
   std::vector<std::string> pems;
   for (const auto& f : args.trusted_roots) {
     COCOON_ASSIGN_OR_RETURN(std::string pem, ReadFile(f, 1 << 20));
@@ -50,11 +50,11 @@ absl::StatusOr<std::shared_ptr<DcapVerifierBackend>> BuildBackend(
   auto owned_roots = std::make_unique<dcap::TrustedRoots>(std::move(roots));
   std::unique_ptr<dcap::CollateralProvider> provider;
   struct stat st {};
-  if (!args.collateral.empty() && ::stat(args.collateral.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+  if (!args.collateral.empty() && ::stat(args.collateral.c_str(), &st) == 0 &&
+      S_ISREG(st.st_mode)) {
     COCOON_ASSIGN_OR_RETURN(std::string text, ReadFile(args.collateral));
     COCOON_ASSIGN_OR_RETURN(dcap::Collateral c, dcap::ParseCollateralJson(text));
-    COCOON_ASSIGN_OR_RETURN(auto p,
-                            collateral::StaticCollateralProvider::Create(c, *owned_roots));
+    COCOON_ASSIGN_OR_RETURN(auto p, collateral::StaticCollateralProvider::Create(c, *owned_roots));
     provider = std::move(p);
   } else {
     collateral::CollateralConfig config;
@@ -80,7 +80,7 @@ int RunAttestationVerify(const AttestationVerifyArgs& args) {
   OrderedJson out;
   auto finish = [&](bool verified) {
     out["verified"] = verified;
-    std::cout << out.dump(2) << std::endl;
+    std::cout << out.dump(2, ' ', false, OrderedJson::error_handler_t::replace) << std::endl;
     return verified ? 0 : 1;
   };
   out["tee"] = args.tee;
@@ -127,18 +127,19 @@ int RunAttestationVerify(const AttestationVerifyArgs& args) {
   auto backend = BuildBackend(args, at);
   if (!backend.ok()) return fail(backend.status());
   if ((*backend)->roots().has_extra_roots()) {
-    std::fprintf(stderr,
-                 "cocoon: warning: trusting roots other than the Intel SGX Root CA (--trusted-root)\n");
+    std::fprintf(
+        stderr,
+        "cocoon: warning: trusting roots other than the Intel SGX Root CA (--trusted-root)\n");
   }
   std::optional<absl::string_view> rd_view;
   if (report_data) rd_view = *report_data;
   std::optional<absl::string_view> init_view;
   if (init_data) init_view = *init_data;
   absl::StatusOr<attestation::VerificationResult> r =
-      args.tee == "tdx"
-          ? attestation::tdx::VerifyTdxEvidence(*evidence, rd_view, init_view, (*backend)->context())
-          : attestation::az::VerifyAzTdxVtpmEvidence(*evidence, rd_view, init_view,
-                                                     (*backend)->context());
+      args.tee == "tdx" ? attestation::tdx::VerifyTdxEvidence(*evidence, rd_view, init_view,
+                                                              (*backend)->context())
+                        : attestation::az::VerifyAzTdxVtpmEvidence(*evidence, rd_view, init_view,
+                                                                   (*backend)->context());
   if (!r.ok()) return fail(r.status());
   out["tcb_status"] = std::string(dcap::TcbStatusName(r->tcb_status));
   out["collateral_expired"] = r->collateral_expired;
@@ -163,8 +164,8 @@ int RunCollateralFetch(const CollateralFetchArgs& args) {
     return 1;
   };
   std::string fmspc;
-  dcap::PckCaKind ca = args.ca == "processor" ? dcap::PckCaKind::kProcessor
-                                               : dcap::PckCaKind::kPlatform;
+  dcap::PckCaKind ca =
+      args.ca == "processor" ? dcap::PckCaKind::kProcessor : dcap::PckCaKind::kPlatform;
   if (args.ca != "platform" && args.ca != "processor") {
     return fail(absl::InvalidArgumentError("--ca must be platform or processor"));
   }
@@ -182,7 +183,8 @@ int RunCollateralFetch(const CollateralFetchArgs& args) {
     }
     fmspc = *f;
   }
-  OrderedJson cfg_json = {{"source", args.source}, {"update_type", args.update_type},
+  OrderedJson cfg_json = {{"source", args.source},
+                          {"update_type", args.update_type},
                           {"timeout_seconds", args.timeout_seconds}};
   if (!args.url.empty()) cfg_json["url"] = args.url;
   if (!args.azure_region.empty()) cfg_json["azure_region"] = args.azure_region;
@@ -228,7 +230,8 @@ void RegisterAttestationCommands(CLI::App& app, int* exit_code) {
   CLI::App* col = att->add_subcommand("collateral", "DCAP collateral bundles");
   col->require_subcommand(1);
   auto fetch = std::make_shared<CollateralFetchArgs>();
-  CLI::App* f = col->add_subcommand("fetch", "Fetch collateral for an FMSPC into a bundle directory");
+  CLI::App* f =
+      col->add_subcommand("fetch", "Fetch collateral for an FMSPC into a bundle directory");
   f->add_option("--fmspc", fetch->fmspc_hex, "FMSPC (12 hex digits)");
   f->add_option("--quote", fetch->quote_file, "Take FMSPC and CA kind from this TD quote");
   f->add_option("--ca", fetch->ca, "PCK CA: platform | processor");

@@ -12,13 +12,13 @@ class App;
 namespace cocoon::cli {
 
 struct AttestationVerifyArgs {
-  std::string tee;              // tdx | az-tdx-vtpm | aztdxvtpm | sample
+  std::string tee;  // tdx | az-tdx-vtpm | aztdxvtpm | sample
   std::string evidence_file;
-  std::string report_data_hex;  // expected report data (the runtime-data digest)
-  std::string init_data_hex;    // expected init-data digest
-  std::string collateral;       // a bundle directory or one collateral JSON file
-  std::string collateral_config;  // JSON collateral config (network sources)
-  std::string at;               // RFC 3339 verification time
+  std::string report_data_hex;             // expected report data (the runtime-data digest)
+  std::string init_data_hex;               // expected init-data digest
+  std::string collateral;                  // a bundle directory or one collateral JSON file
+  std::string collateral_config;           // JSON collateral config (network sources)
+  std::string at;                          // RFC 3339 verification time
   std::vector<std::string> trusted_roots;  // extra root PEM files
 };
 
