@@ -169,7 +169,10 @@ absl::StatusOr<SecretBytes> EcdhSharedSecret(const PrivateKey& key, const Public
   EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr));
   if (ctx == nullptr) return OpenSslError("EVP_PKEY_CTX_new_from_pkey");
   if (EVP_PKEY_derive_init(ctx.get()) != 1) return OpenSslError("ECDH init");
-  if (EVP_PKEY_derive_set_peer_ex(ctx.get(), peer.get(), /*validate_peer=*/1) != 1) {
+  // Every EC PublicKey was checked to be on its curve when it was built (point decoding or
+  // CheckEcKey), which for these cofactor-1 curves is the whole validation; OpenSSL's own peer
+  // check would repeat it with a scalar multiplication that costs as much as the derivation.
+  if (EVP_PKEY_derive_set_peer_ex(ctx.get(), peer.get(), /*validate_peer=*/0) != 1) {
     return OpenSslError("ECDH peer key", absl::StatusCode::kInvalidArgument);
   }
   size_t len = 0;
