@@ -349,6 +349,25 @@ std::string SerializeKeyProviderOutput(const KeyProviderOutput& output, ByteFiel
   if (output.optsdata) estimate += output.optsdata->size() * 4;
   std::string out;
   out.reserve(estimate);
+  if (form == ByteFieldForm::kIntArray) {
+    // serde (guest-components) writes only the section the call produced:
+    // {"keyunwrapresults":{"optsdata":[...]}} or {"keywrapresults":{"annotation":[...]}}.
+    out.push_back('{');
+    if (output.annotation || !output.optsdata) {
+      out.append("\"keywrapresults\":{\"annotation\":");
+      AppendBytesField(&out, ViewOf(output.annotation), form);
+      out.push_back('}');
+    }
+    if (output.optsdata) {
+      if (out.size() > 1) out.push_back(',');
+      out.append("\"keyunwrapresults\":{\"optsdata\":");
+      AppendBytesField(&out, ViewOf(output.optsdata), form);
+      out.push_back('}');
+    }
+    out.push_back('}');
+    return out;
+  }
+  // Go marshals both structs whatever the call (omitempty has no effect on structs).
   out.append("{\"keywrapresults\":{\"annotation\":");
   AppendBytesField(&out, ViewOf(output.annotation), form);
   out.append("},\"keyunwrapresults\":{\"optsdata\":");

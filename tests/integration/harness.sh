@@ -275,10 +275,14 @@ wait_for_port() {
 # free_port: prints a TCP port on 127.0.0.1 that nothing listens on right now. Callers still
 # handle a lost race (start_registry retries with another port).
 free_port() {
-  local port i
+  # Below the kernel's ephemeral range, so no outgoing connection can hold the port between this
+  # check and the daemon's bind; any socket on the port (not only listeners) disqualifies it.
+  local port i lo
+  lo=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+  [ "$lo" -gt 12000 ] || lo=32768
   for ((i = 0; i < 100; i++)); do
-    port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
-    if [ -z "$(ss -Htln "sport = :$port" 2>/dev/null)" ]; then
+    port=$((10000 + (RANDOM * 32768 + RANDOM) % (lo - 10000)))
+    if [ -z "$(ss -Htan "sport = :$port" 2>/dev/null)" ]; then
       echo "$port"
       return 0
     fi
