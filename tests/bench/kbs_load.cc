@@ -1,0 +1,251 @@
+// kbs_load: full key-release flows (auth + attest + resource, sample TEE, EC P-256 TEE key)
+// from N concurrent clients against a kbs process on 127.0.0.1, plus slow clients that trickle
+// bytes. Reports flows/s, latency percentiles and the server's resident size over time.
+//
+//   kbs_load [--clients 32] [--duration 30] [--slow 0] [--kbs PATH | --url http://host:port]
+//
+// Without --url it starts the kbs binary with a throw-away config (admin open, memory storage)
+// and stops it at the end.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "base/file_util.h"
+#include "crypto/keys.h"
+#include "kbs/client.h"
+#include "kbs/policy_engine.h"
+
+extern char** environ;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+long RssKib(pid_t pid) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/status"));
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) {
+      long v = 0;
+      (void)absl::SimpleAtoi(absl::StripAsciiWhitespace(line.substr(6, line.size() - 9)), &v);
+      return v;
+    }
+  }
+  return -1;
+}
+
+int Connect(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int clients = 32, duration = 30, slow = 0;
+  std::string kbs_bin = KBS_BIN_PATH, url;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i];
+    const std::string value = argv[i + 1];
+    if (flag == "--clients") {
+      clients = std::stoi(value);
+    } else if (flag == "--duration") {
+      duration = std::stoi(value);
+    } else if (flag == "--slow") {
+      slow = std::stoi(value);
+    } else if (flag == "--kbs") {
+      kbs_bin = value;
+    } else if (flag == "--url") {
+      url = value;
+    } else {
+      std::fprintf(stderr, "unknown flag %s\n", flag.c_str());
+      return 2;
+    }
+  }
+  signal(SIGPIPE, SIG_IGN);
+
+  pid_t kbs_pid = -1;
+  std::string work;
+  if (url.empty()) {
+    auto dir = cocoon::MakeTempDir("/tmp/kbs_load_");
+    if (!dir.ok()) return 1;
+    work = *dir;
+    const std::string config = absl::StrCat(work, "/kbs.toml");
+    (void)cocoon::WriteFileAtomic(config, R"([http_server]
+sockets = ["127.0.0.1:0"]
+insecure_http = true
+[admin]
+authorization_mode = "InsecureAllowAll"
+[[plugins]]
+name = "resource"
+)");
+    const std::string listen = absl::StrCat(work, "/addr");
+    std::vector<std::string> args = {kbs_bin, "--config-file", config, "--listen-file",
+                                     listen,  "--log-level",   "warn"};
+    std::vector<char*> cargv;
+    for (std::string& a : args) cargv.push_back(a.data());
+    cargv.push_back(nullptr);
+    if (posix_spawn(&kbs_pid, kbs_bin.c_str(), nullptr, nullptr, cargv.data(), environ) != 0) {
+      std::fprintf(stderr, "cannot start %s\n", kbs_bin.c_str());
+      return 1;
+    }
+    for (int i = 0; i < 100 && url.empty(); ++i) {
+      auto text = cocoon::ReadFile(listen);
+      if (text.ok() && !text->empty()) {
+        url = absl::StrCat("http://", absl::StripTrailingAsciiWhitespace(*text));
+      } else {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+    }
+    if (url.empty()) {
+      std::fprintf(stderr, "kbs did not start\n");
+      return 1;
+    }
+  }
+  const int port = std::stoi(url.substr(url.rfind(':') + 1));
+
+  cocoon::kbs::KbsClientOptions options;
+  options.url = url;
+  {
+    auto admin = cocoon::kbs::KbsClient::Create(options);
+    if (!admin.ok() ||
+        !(*admin)->SetResource("default/image_key/bench", "0123456789abcdef", "").ok() ||
+        !(*admin)->SetResourcePolicy(cocoon::kbs::AllowAllResourcePolicy(), "").ok()) {
+      std::fprintf(stderr, "setup failed (is the admin API open?)\n");
+      return 1;
+    }
+  }
+
+  // Slow clients: connect, send part of a request, then one byte every second.
+  std::atomic<bool> stop{false};
+  std::vector<int> slow_fds;
+  for (int i = 0; i < slow; ++i) {
+    int fd = Connect(port);
+    if (fd >= 0 && write(fd, "POST /kbs/v0/auth HTTP/1.1\r\nHost: x\r\n", 37) > 0) {
+      slow_fds.push_back(fd);
+    }
+  }
+  std::thread trickle([&] {
+    while (!stop) {
+      for (int fd : slow_fds) (void)!write(fd, "X", 1);
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+    }
+  });
+
+  std::atomic<long> flows{0}, errors{0};
+  std::mutex mu;
+  std::vector<double> latencies_ms;
+  const auto start = Clock::now();
+  const auto end = start + std::chrono::seconds(duration);
+  std::vector<std::thread> threads;
+  for (int c = 0; c < clients; ++c) {
+    threads.emplace_back([&] {
+      auto client = cocoon::kbs::KbsClient::Create(options);
+      auto key = cocoon::crypto::PrivateKey::Generate(cocoon::crypto::KeyType::kEcP256);
+      if (!client.ok() || !key.ok()) return;
+      const cocoon::kbs::Attester attester = cocoon::kbs::SampleAttester();
+      std::vector<double> local;
+      local.reserve(1 << 16);
+      while (Clock::now() < end) {
+        const auto t0 = Clock::now();
+        (*client)->ResetSession();
+        auto secret = (*client)->GetResource("default/image_key/bench", attester, *key);
+        const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+        if (secret.ok() && secret->size() == 16) {
+          ++flows;
+          local.push_back(ms);
+        } else {
+          if (errors++ < 3) {
+            std::fprintf(
+                stderr, "flow failed: %s\n",
+                secret.ok() ? "wrong size" : std::string(secret.status().message()).c_str());
+          }
+        }
+      }
+      std::lock_guard<std::mutex> lock(mu);
+      latencies_ms.insert(latencies_ms.end(), local.begin(), local.end());
+    });
+  }
+
+  std::vector<long> rss;
+  while (Clock::now() < end) {
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    if (kbs_pid > 0) {
+      rss.push_back(RssKib(kbs_pid));
+      std::fprintf(stderr, "t=%2zus flows=%ld rss=%ld KiB\n", rss.size(), flows.load(), rss.back());
+    }
+  }
+  for (auto& t : threads) t.join();
+  stop = true;
+  trickle.join();
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+
+  // One more flow while the slow clients are still connected.
+  bool served_during_slow = true;
+  if (!slow_fds.empty()) {
+    auto client = cocoon::kbs::KbsClient::Create(options);
+    auto key = cocoon::crypto::PrivateKey::Generate(cocoon::crypto::KeyType::kEcP256);
+    const auto t0 = Clock::now();
+    served_during_slow =
+        client.ok() && key.ok() &&
+        (*client)
+            ->GetResource("default/image_key/bench", cocoon::kbs::SampleAttester(), *key)
+            .ok() &&
+        Clock::now() - t0 < std::chrono::seconds(2);
+  }
+  for (int fd : slow_fds) close(fd);
+
+  std::sort(latencies_ms.begin(), latencies_ms.end());
+  auto pct = [&](double p) {
+    if (latencies_ms.empty()) return 0.0;
+    return latencies_ms[std::min(latencies_ms.size() - 1,
+                                 static_cast<size_t>(p * latencies_ms.size()))];
+  };
+  std::printf("clients=%d duration=%.1fs slow_clients=%zu\n", clients, seconds, slow_fds.size());
+  std::printf("flows=%ld errors=%ld throughput=%.0f flows/s\n", flows.load(), errors.load(),
+              flows / seconds);
+  std::printf("latency ms: p50=%.2f p90=%.2f p99=%.2f max=%.2f\n", pct(0.50), pct(0.90), pct(0.99),
+              latencies_ms.empty() ? 0.0 : latencies_ms.back());
+  if (!rss.empty()) {
+    const size_t tenth = rss.size() / 10;
+    std::printf("server RSS KiB: at 10%%=%ld max=%ld end=%ld\n", rss[tenth],
+                *std::max_element(rss.begin(), rss.end()), rss.back());
+  }
+  if (!slow_fds.empty()) {
+    std::printf("flow with %zu slow clients connected: %s\n", slow_fds.size(),
+                served_during_slow ? "served" : "FAILED");
+  }
+  if (kbs_pid > 0) {
+    kill(kbs_pid, SIGTERM);
+    int status;
+    waitpid(kbs_pid, &status, 0);
+    (void)cocoon::RemoveAll(work);
+  }
+  return errors == 0 && served_during_slow ? 0 : 1;
+}

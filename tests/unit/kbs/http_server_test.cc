@@ -1,0 +1,264 @@
+// The HTTP front end in process (body limit, slow clients, the client library), and two kbs
+// processes sharing their keys serving one handshake.
+#include "kbs/http_server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "crypto/jose/jwe.h"
+#include "crypto/stream_cipher.h"
+#include "gtest/gtest.h"
+#include "kbs/client.h"
+#include "kbs_test_util.h"
+
+extern char** environ;
+
+namespace cocoon::kbs {
+namespace {
+
+using testing::AttestBody;
+using testing::NewKey;
+
+class HttpServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    config_.http_server.insecure_http = true;
+    config_.http_server.sockets = {"127.0.0.1:0"};
+    config_.http_server.payload_request_size_mib = 1;
+    config_.http_server.read_timeout_sec = 2;
+    config_.http_server.max_connections_threads = 64;
+    config_.resource_plugin.enabled = true;
+    config_.admin.mode = AdminConfig::Mode::kInsecureAllowAll;
+    auto service = KbsService::Create(config_);
+    ASSERT_TRUE(service.ok()) << service.status();
+    service_ = *std::move(service);
+    auto server = KbsHttpServer::Create(service_.get(), config_.http_server);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    auto bound = server_->Bind();
+    ASSERT_TRUE(bound.ok()) << bound.status();
+    address_ = (*bound)[0];
+    port_ = std::stoi(address_.substr(address_.rfind(':') + 1));
+    thread_ = std::thread([this] { (void)server_->Run(); });
+  }
+  void TearDown() override {
+    if (server_) server_->Stop();
+    if (thread_.joinable()) thread_.join();
+  }
+  std::unique_ptr<KbsClient> Client() {
+    KbsClientOptions options;
+    options.url = absl::StrCat("http://", address_);
+    options.timeout_sec = 10;
+    auto client = KbsClient::Create(options);
+    EXPECT_TRUE(client.ok());
+    return *std::move(client);
+  }
+
+  KbsConfig config_;
+  std::unique_ptr<KbsService> service_;
+  std::unique_ptr<KbsHttpServer> server_;
+  std::string address_;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+TEST_F(HttpServerTest, ClientFlowOverHttp) {
+  auto client = Client();
+  ASSERT_TRUE(client->SetResource("default/image_key/nginx", "s3cret", "").ok());
+  ASSERT_TRUE(client->SetResourcePolicy(AllowAllResourcePolicy(), "").ok());
+  crypto::PrivateKey tee = NewKey(crypto::KeyType::kEcP256);
+  auto secret = client->GetResource("default/image_key/nginx", SampleAttester(), tee);
+  ASSERT_TRUE(secret.ok()) << secret.status();
+  EXPECT_EQ(secret->view(), "s3cret");
+  auto health = client->Request("GET", "/healthz", "", "", "");
+  ASSERT_TRUE(health.ok());
+  EXPECT_EQ(health->status, 200);
+  auto metrics = client->Request("GET", "/metrics", "", "", "");
+  EXPECT_TRUE(absl::StrContains(metrics->body, "kbs_attestations_total{tee=\"sample\""));
+}
+
+TEST_F(HttpServerTest, OversizedBodyIs413WithKbsError) {
+  auto client = Client();
+  auto r =
+      client->Request("POST", "/kbs/v0/auth", std::string(2 << 20, 'x'), "application/json", "");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status, 413);
+  auto body = ParseJson(r->body, "413 body");
+  ASSERT_TRUE(body.ok()) << r->body;
+  EXPECT_EQ((*body)["type"], absl::StrCat(kErrorTypePrefix, "PayloadTooLarge"));
+  EXPECT_TRUE(absl::StrContains((*body)["detail"].get<std::string>(), "exceeds the limit"));
+}
+
+TEST_F(HttpServerTest, ErrorBodiesPassThrough) {
+  auto client = Client();
+  auto r = client->Request("GET", "/kbs/v0/unknown/a/b/c", "", "", "");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 404);
+  EXPECT_TRUE(absl::StrContains(r->body, "PluginNotFound"));
+}
+
+int ConnectRaw(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+TEST_F(HttpServerTest, SlowClientsDoNotStopOthers) {
+  // 40 connections that send a partial request line and then trickle bytes.
+  std::vector<int> slow;
+  for (int i = 0; i < 40; ++i) {
+    int fd = ConnectRaw(port_);
+    ASSERT_GE(fd, 0);
+    ASSERT_GT(write(fd, "GET /kbs/v0/res", 15), 0);
+    slow.push_back(fd);
+  }
+  std::atomic<bool> stop{false};
+  std::thread trickle([&] {
+    while (!stop) {
+      for (int fd : slow) (void)!write(fd, "o", 1);
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+  });
+  auto client = Client();
+  crypto::PrivateKey tee = NewKey(crypto::KeyType::kEcP256);
+  ASSERT_TRUE(client->SetResource("default/image_key/nginx", "v", "").ok());
+  ASSERT_TRUE(client->SetResourcePolicy(AllowAllResourcePolicy(), "").ok());
+  for (int i = 0; i < 5; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    client->ResetSession();
+    auto secret = client->GetResource("default/image_key/nginx", SampleAttester(), tee);
+    ASSERT_TRUE(secret.ok()) << secret.status();
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  }
+  stop = true;
+  trickle.join();
+  for (int fd : slow) close(fd);
+}
+
+// ---- two kbs processes ----
+
+class Process {
+ public:
+  Process(const std::string& bin, std::vector<std::string> args) {
+    std::vector<char*> argv;
+    argv.push_back(const_cast<char*>(bin.c_str()));
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    if (posix_spawn(&pid_, bin.c_str(), nullptr, nullptr, argv.data(), environ) != 0) pid_ = -1;
+  }
+  ~Process() {
+    if (pid_ > 0) {
+      kill(pid_, SIGTERM);
+      int status;
+      waitpid(pid_, &status, 0);
+    }
+  }
+  bool ok() const { return pid_ > 0; }
+
+ private:
+  pid_t pid_ = -1;
+};
+
+std::string WaitForFile(const std::string& path) {
+  for (int i = 0; i < 200; ++i) {
+    auto text = ReadFile(path);
+    if (text.ok() && !text->empty()) {
+      return std::string(absl::StripTrailingAsciiWhitespace(*text));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return "";
+}
+
+TEST(TwoProcessesTest, SharedKeysServeOneHandshakeAcrossProcesses) {
+  const std::string bin = KBS_BIN_PATH;
+  if (access(bin.c_str(), X_OK) != 0) GTEST_SKIP() << "kbs binary not built: " << bin;
+  testing::TempDir dir;
+  dir.Write("seal.key", crypto::RandomBytes(32));
+  crypto::PrivateKey signer = NewKey(crypto::KeyType::kEcP256);
+  dir.Write("token.key", testing::PrivatePem(signer));
+  const std::string config = absl::StrCat(R"([http_server]
+sockets = ["127.0.0.1:0"]
+insecure_http = true
+[admin]
+authorization_mode = "InsecureAllowAll"
+[session]
+sealing_key_path = ")",
+                                          dir.path(), R"(/seal.key"
+[attestation_service.attestation_token_broker.signer]
+key_path = ")",
+                                          dir.path(), R"(/token.key"
+[storage_backend]
+storage_type = "LocalFs"
+[storage_backend.backends.local_fs]
+dir_path = ")",
+                                          dir.path(), R"(/storage"
+[[plugins]]
+name = "resource"
+)");
+  const std::string config_path = dir.Write("kbs.toml", config);
+  const std::string listen_a = absl::StrCat(dir.path(), "/a.addr");
+  const std::string listen_b = absl::StrCat(dir.path(), "/b.addr");
+  Process a(bin, {"--config-file", config_path, "--listen-file", listen_a, "--log-level", "warn"});
+  Process b(bin, {"--config-file", config_path, "--listen-file", listen_b, "--log-level", "warn"});
+  ASSERT_TRUE(a.ok() && b.ok());
+  const std::string addr_a = WaitForFile(listen_a);
+  const std::string addr_b = WaitForFile(listen_b);
+  ASSERT_FALSE(addr_a.empty() || addr_b.empty());
+
+  auto client_for = [](const std::string& addr) {
+    KbsClientOptions o;
+    o.url = absl::StrCat("http://", addr);
+    return *KbsClient::Create(o);
+  };
+  std::unique_ptr<KbsClient> ca = client_for(addr_a);
+  std::unique_ptr<KbsClient> cb = client_for(addr_b);
+  ASSERT_TRUE(ca->SetResource("default/image_key/nginx", "shared", "").ok());
+  ASSERT_TRUE(ca->SetResourcePolicy(AllowAllResourcePolicy(), "").ok());
+  // B was started before the policy was set on A; it reads it from the shared storage only at
+  // start, so set it on B too (each replica holds its compiled policy).
+  ASSERT_TRUE(cb->SetResourcePolicy(AllowAllResourcePolicy(), "").ok());
+
+  // /auth on A, /attest on B, /resource on A.
+  auto challenge =
+      ca->Request("POST", "/kbs/v0/auth", R"({"version":"0.4.0","tee":"sample","extra-params":""})",
+                  "application/json", "");
+  ASSERT_TRUE(challenge.ok());
+  ASSERT_EQ(challenge->status, 200) << challenge->body;
+  const std::string nonce = (*ParseJson(challenge->body, "c"))["nonce"];
+  crypto::PrivateKey tee = NewKey(crypto::KeyType::kEcP256);
+  cb->set_session_cookie(ca->session_cookie());
+  auto attest =
+      cb->Request("POST", "/kbs/v0/attest", AttestBody(nonce, tee), "application/json", "");
+  ASSERT_TRUE(attest.ok());
+  ASSERT_EQ(attest->status, 200) << attest->body;
+  ca->set_session_cookie(cb->session_cookie());
+  auto resource = ca->Request("GET", "/kbs/v0/resource/default/image_key/nginx", "", "", "");
+  ASSERT_TRUE(resource.ok());
+  ASSERT_EQ(resource->status, 200) << resource->body;
+  auto plain = jose::JweDecrypt(resource->body, tee);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->view(), "shared");
+}
+
+}  // namespace
+}  // namespace cocoon::kbs
