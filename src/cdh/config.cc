@@ -1,0 +1,181 @@
+#include "cdh/config.h"
+
+#include <toml++/toml.h>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "base/file_util.h"
+#include "base/json.h"
+#include "base/status.h"
+
+namespace cocoon::cdh {
+namespace {
+
+constexpr uint64_t kMaxConfigSize = 1u << 20;
+
+// TOML → JSON so that both formats go through one parser. Dates have no meaning in this config;
+// they become strings, which the typed accessors below then reject for the keys that matter.
+Json TomlToJson(const toml::node& node) {
+  if (node.is_table()) {
+    Json out = Json::object();
+    for (const auto& [k, v] : *node.as_table()) out[std::string(k.str())] = TomlToJson(v);
+    return out;
+  }
+  if (node.is_array()) {
+    Json out = Json::array();
+    for (const toml::node& v : *node.as_array()) out.push_back(TomlToJson(v));
+    return out;
+  }
+  if (node.is_string()) return node.as_string()->get();
+  if (node.is_integer()) return node.as_integer()->get();
+  if (node.is_floating_point()) return node.as_floating_point()->get();
+  if (node.is_boolean()) return node.as_boolean()->get();
+  return "<date-time>";
+}
+
+absl::Status TypeError(absl::string_view key, absl::string_view want) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("confidential-data-hub config: ", key, ": must be ", want));
+}
+
+// Reads an optional string member; null counts as absent (serde's Option).
+absl::Status GetOptString(const Json& obj, absl::string_view name, absl::string_view key,
+                          std::string* out) {
+  auto it = obj.find(std::string(name));
+  if (it == obj.end() || it->is_null()) return absl::OkStatus();
+  if (!it->is_string()) return TypeError(key, "a string");
+  *out = it->get<std::string>();
+  return absl::OkStatus();
+}
+
+void WarnUnknown(const Json& obj, std::initializer_list<absl::string_view> known,
+                 absl::string_view prefix, std::vector<std::string>* warnings) {
+  for (const auto& [k, v] : obj.items()) {
+    bool found = false;
+    for (absl::string_view n : known) found = found || k == n;
+    if (!found) {
+      warnings->push_back(absl::StrCat("unknown key \"", prefix, k, "\" ignored"));
+    }
+  }
+}
+
+absl::StatusOr<CdhConfig> FromJson(const Json& root) {
+  if (!root.is_object()) return TypeError("top level", "an object");
+  CdhConfig cfg;
+  COCOON_RETURN_IF_ERROR(GetOptString(root, "socket", "socket", &cfg.socket));
+  if (cfg.socket.empty()) return TypeError("socket", "a non-empty address");
+  COCOON_RETURN_IF_ERROR(GetOptString(root, "ttrpc_socket", "ttrpc_socket", &cfg.ttrpc_socket));
+  WarnUnknown(root,
+              {"socket", "ttrpc_socket", "kbc", "aa", "credentials", "image",
+               "skip_sealed_secret_verification", "log"},
+              "", &cfg.warnings);
+
+  auto kbc = root.find("kbc");
+  if (kbc == root.end() || kbc->is_null()) {
+    return absl::InvalidArgumentError("confidential-data-hub config: kbc.name: required");
+  }
+  if (!kbc->is_object()) return TypeError("kbc", "a table/object");
+  COCOON_RETURN_IF_ERROR(GetOptString(*kbc, "name", "kbc.name", &cfg.kbc.name));
+  if (cfg.kbc.name.empty()) {
+    return absl::InvalidArgumentError("confidential-data-hub config: kbc.name: required");
+  }
+  COCOON_RETURN_IF_ERROR(GetOptString(*kbc, "url", "kbc.url", &cfg.kbc.url));
+  COCOON_RETURN_IF_ERROR(GetOptString(*kbc, "kbs_cert", "kbc.kbs_cert", &cfg.kbc.kbs_cert));
+  COCOON_RETURN_IF_ERROR(GetOptString(*kbc, "offline_fs_keys_file", "kbc.offline_fs_keys_file",
+                                      &cfg.kbc.offline_fs_keys_file));
+  COCOON_RETURN_IF_ERROR(GetOptString(*kbc, "offline_fs_resources_file",
+                                      "kbc.offline_fs_resources_file",
+                                      &cfg.kbc.offline_fs_resources_file));
+  WarnUnknown(*kbc,
+              {"name", "url", "kbs_cert", "offline_fs_keys_file", "offline_fs_resources_file"},
+              "kbc.", &cfg.warnings);
+
+  if (auto aa = root.find("aa"); aa != root.end() && !aa->is_null()) {
+    if (!aa->is_object()) return TypeError("aa", "a table/object");
+    COCOON_RETURN_IF_ERROR(GetOptString(*aa, "aa_socket", "aa.aa_socket", &cfg.aa_socket));
+    WarnUnknown(*aa, {"aa_socket"}, "aa.", &cfg.warnings);
+  }
+  cfg.kbc.aa_socket = cfg.aa_socket;
+
+  if (auto creds = root.find("credentials"); creds != root.end() && !creds->is_null()) {
+    if (!creds->is_array()) return TypeError("credentials", "an array");
+    for (size_t i = 0; i < creds->size(); ++i) {
+      const Json& c = (*creds)[i];
+      const std::string key = absl::StrCat("credentials[", i, "]");
+      if (!c.is_object()) return TypeError(key, "a table/object");
+      CredentialConfig cc;
+      COCOON_RETURN_IF_ERROR(
+          GetOptString(c, "resource_uri", absl::StrCat(key, ".resource_uri"), &cc.resource_uri));
+      COCOON_RETURN_IF_ERROR(GetOptString(c, "path", absl::StrCat(key, ".path"), &cc.path));
+      if (cc.resource_uri.empty() || cc.path.empty()) {
+        return absl::InvalidArgumentError(absl::StrCat("confidential-data-hub config: ", key,
+                                                       ": resource_uri and path are required"));
+      }
+      cfg.credentials.push_back(std::move(cc));
+    }
+  }
+
+  if (auto img = root.find("image"); img != root.end() && !img->is_null()) {
+    cfg.warnings.push_back(
+        "\"image\" settings are not used: cocoon's confidential-data-hub does not pull images "
+        "(containerd does, with ctd-decoder)");
+  }
+
+  if (auto skip = root.find("skip_sealed_secret_verification");
+      skip != root.end() && !skip->is_null()) {
+    if (!skip->is_boolean()) return TypeError("skip_sealed_secret_verification", "a boolean");
+    cfg.skip_sealed_secret_verification = skip->get<bool>();
+  }
+
+  if (auto log = root.find("log"); log != root.end() && !log->is_null()) {
+    if (!log->is_object()) return TypeError("log", "a table/object");
+    COCOON_RETURN_IF_ERROR(GetOptString(*log, "level", "log.level", &cfg.log_level));
+    cfg.log_level = absl::AsciiStrToLower(cfg.log_level);
+    WarnUnknown(*log, {"level"}, "log.", &cfg.warnings);
+  }
+  return cfg;
+}
+
+}  // namespace
+
+bool IsUnixSocketAddress(absl::string_view socket) {
+  return absl::StartsWith(socket, "unix:") || absl::StartsWith(socket, "/");
+}
+
+absl::StatusOr<CdhConfig> ParseCdhConfig(absl::string_view text, ConfigFormat format) {
+  if (format == ConfigFormat::kJson) {
+    COCOON_ASSIGN_OR_RETURN(Json root, ParseJson(text, "confidential-data-hub config (JSON)"));
+    return FromJson(root);
+  }
+  toml::table table;
+  try {
+    table = toml::parse(std::string_view(text.data(), text.size()));
+  } catch (const toml::parse_error& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("confidential-data-hub config (TOML): line ", e.source().begin.line,
+                     ", column ", e.source().begin.column, ": ", std::string(e.description())));
+  }
+  return FromJson(TomlToJson(table));
+}
+
+absl::StatusOr<CdhConfig> LoadCdhConfig(const std::string& path) {
+  ConfigFormat format;
+  const std::string lower = absl::AsciiStrToLower(path);
+  if (absl::EndsWith(lower, ".json")) {
+    format = ConfigFormat::kJson;
+  } else if (absl::EndsWith(lower, ".toml")) {
+    format = ConfigFormat::kToml;
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat("confidential-data-hub config ", path,
+                     ": the format is chosen by the file extension, which must be .json or .toml"));
+  }
+  COCOON_ASSIGN_OR_RETURN(std::string text, ReadFile(path, kMaxConfigSize));
+  absl::StatusOr<CdhConfig> cfg = ParseCdhConfig(text, format);
+  if (!cfg.ok()) return Annotate(cfg.status(), path);
+  return cfg;
+}
+
+}  // namespace cocoon::cdh
