@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Decrypting one image with a large layer: `cocoon image decrypt` against
-# `skopeo copy --decryption-key` (Go ocicrypt) on the same encrypted image, in the same run.
+# `skopeo copy --decryption-key` (Go ocicrypt) on the same encrypted image, in the same run; then
+# ctd-decoder streaming the encrypted layer as containerd runs it (stdin, stdout, fd-3 payload).
 #   image_decrypt_vs_skopeo_bench.sh BUILD_DIR [LAYER_MIB]
 set -euo pipefail
 BUILD=$(cd "${1:-build/release}" && pwd)
 MIB=${2:-512}
 COCOON=$BUILD/apps/cocoon
+CTD_DECODER=$BUILD/apps/ctd-decoder
 WORK=$(mktemp -d "${TMPDIR:-/var/tmp}/cocoon-bench.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"
@@ -50,9 +52,46 @@ skopeo_layer=$(jq -r '.layers[0].digest' "dec_skopeo/blobs/$(man dec_skopeo | tr
 [ "$cocoon_layer" == "$layer_digest" ] || { echo "cocoon output differs" >&2; exit 1; }
 [ "$skopeo_layer" == "$layer_digest" ] || { echo "skopeo output differs" >&2; exit 1; }
 
-awk -v mib="$MIB" -v a="$(echo "$t1 - $t0" | bc)" -v b="$(echo "$t2 - $t1" | bc)" 'BEGIN {
+# ctd-decoder: the fd-3 payload is a protobuf Any (field 1 type URL, field 2 JSON value) holding
+# the decrypt config (keys come from --decryption-keys-path) and the layer descriptor.
+ctd=
+if [ -x "$CTD_DECODER" ]; then
+  mkdir -p keys
+  cp rsa.pem keys/
+  enc_layer=$(jq -c '.layers[0]' "enc/blobs/$(man enc | tr : /)")
+  printf '{"DecryptConfig":{"Parameters":{}},"Descriptor":%s}' "$enc_layer" >payload.json
+  varint() {
+    local n=$1 out=""
+    while [ "$n" -ge 128 ]; do
+      out+=$(printf '\\x%02x' $(((n & 127) | 128)))
+      n=$((n >> 7))
+    done
+    out+=$(printf '\\x%02x' "$n")
+    printf '%s' "$out"
+  }
+  url="io.containerd.ocicrypt.v1.Payload"
+  {
+    printf "\\x0a$(varint ${#url})%s" "$url"
+    printf "\\x12$(varint "$(stat -c %s payload.json)")"
+    cat payload.json
+  } >payload.bin
+  enc_blob="enc/blobs/$(jq -r .digest <<<"$enc_layer" | tr : /)"
+  cat "$enc_blob" >/dev/null
+  t3=$(now)
+  STREAM_PROCESSOR_MEDIATYPE=$(jq -r .mediaType <<<"$enc_layer") \
+    "$CTD_DECODER" --decryption-keys-path keys <"$enc_blob" 3<payload.bin | sha256sum >ctd.sha
+  t4=$(now)
+  [ "$(cut -d' ' -f1 ctd.sha)" == "${layer_digest#sha256:}" ] || {
+    echo "ctd-decoder output differs" >&2
+    exit 1
+  }
+  ctd=$(echo "$t4 - $t3" | bc)
+fi
+
+awk -v mib="$MIB" -v a="$(echo "$t1 - $t0" | bc)" -v b="$(echo "$t2 - $t1" | bc)" -v c="$ctd" 'BEGIN {
   printf "layer %d MiB, decrypt to an OCI layout on disk (wall clock, includes digesting and writing)\n", mib
   printf "  cocoon image decrypt     %6.2f s  %7.1f MiB/s\n", a, mib / a
   printf "  skopeo copy (Go)         %6.2f s  %7.1f MiB/s\n", b, mib / b
   printf "  speed-up                 %6.1fx\n", b / a
+  if (c != "") printf "ctd-decoder stdin -> stdout (| sha256sum), the containerd path: %6.2f s  %7.1f MiB/s\n", c, mib / c
 }'
