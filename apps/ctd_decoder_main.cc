@@ -5,6 +5,7 @@
 // Ciphertext on stdin, plaintext on stdout, the decryption payload on fd 3 (see
 // cdh/stream_decoder.h and docs/node.md). On failure: one line on stderr, exit status 1;
 // containerd puts that line into the pull error. Nothing is written to stderr on success.
+#include <poll.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -31,6 +32,21 @@ int Fail(absl::string_view message) {
   line.push_back('\n');
   (void)!write(STDERR_FILENO, line.data(), line.size());
   return 1;
+}
+
+// containerd 1.6 collects our exit status in a goroutine that races with its reader reaching EOF
+// on stdout (fixed upstream in 1.7). When EOF wins, the unpack ends with "wrong diff id" and this
+// process's message never reaches the pull error. So on failure a short-lived child keeps only
+// stdout open until containerd has had time to reap us and record stderr, then lets EOF through.
+void HoldStdoutPastExit() {
+  const pid_t pid = fork();
+  if (pid != 0) return;  // the parent exits with its status; a failed fork changes nothing
+  close(STDIN_FILENO);
+  close(STDERR_FILENO);  // containerd's Wait returns only once every stderr writer is gone
+  for (int fd = 3; fd < 1024; ++fd) close(fd);
+  pollfd p{.fd = STDOUT_FILENO, .events = 0, .revents = 0};
+  (void)poll(&p, 1, /*timeout_ms=*/300);  // returns early if containerd closes the pipe
+  _exit(0);
 }
 
 }  // namespace
@@ -61,6 +77,10 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
   absl::Status s =
       cocoon::cdh::RunStreamDecoder(opts, cocoon::cdh::kPayloadFd, STDIN_FILENO, STDOUT_FILENO);
-  if (!s.ok()) return Fail(s.message());
+  if (!s.ok()) {
+    const int rc = Fail(s.message());
+    HoldStdoutPastExit();
+    return rc;
+  }
   return 0;
 }
