@@ -93,6 +93,13 @@ absl::Status FdSink::Write(const uint8_t* data, size_t n) {
     }
     data += w;
     n -= static_cast<size_t>(w);
+    written_ += static_cast<uint64_t>(w);
+  }
+  if (write_behind_chunk_ > 0 && written_ - flushed_ >= write_behind_chunk_) {
+    // Best effort: a file system without support simply leaves it all to fsync.
+    (void)::sync_file_range(fd_, static_cast<off64_t>(flushed_),
+                            static_cast<off64_t>(written_ - flushed_), SYNC_FILE_RANGE_WRITE);
+    flushed_ = written_;
   }
   return absl::OkStatus();
 }
@@ -168,7 +175,7 @@ DigestingSink::~DigestingSink() = default;
 
 absl::Status DigestingSink::Write(const uint8_t* data, size_t n) {
   if (hasher_ == nullptr) return absl::FailedPreconditionError("digesting sink is finished");
-  COCOON_RETURN_IF_ERROR(hasher_->Update(data, n));
+  if (!offloaded_) COCOON_RETURN_IF_ERROR(hasher_->Update(data, n));
   COCOON_RETURN_IF_ERROR(inner_.Write(data, n));
   bytes_ += n;
   return absl::OkStatus();

@@ -130,7 +130,8 @@ absl::Status DecryptStreaming(ByteSource& src, ByteSink& dst, DecryptState& st, 
 // waits for job i-2 before it refills that buffer and the worker always lags at most one chunk.
 class MacWorker {
  public:
-  explicit MacWorker(crypto::HmacSha256& mac) : mac_(mac), thread_([this] { Run(); }) {}
+  MacWorker(crypto::HmacSha256& mac, crypto::Hasher* plaintext_hasher)
+      : mac_(mac), plain_hasher_(plaintext_hasher), thread_([this] { Run(); }) {}
   ~MacWorker() {
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -139,9 +140,10 @@ class MacWorker {
     cv_.notify_all();
     thread_.join();
   }
-  void Submit(const uint8_t* p, size_t n) {
+  // `plain` (n bytes) is hashed into the plaintext hasher, when there is one, after the MAC.
+  void Submit(const uint8_t* p, const uint8_t* plain, size_t n) {
     std::lock_guard<std::mutex> lock(mu_);
-    jobs_[submitted_ % 2] = {p, n};
+    jobs_[submitted_ % 2] = {p, plain, n};
     ++submitted_;
     cv_.notify_all();
   }
@@ -156,6 +158,7 @@ class MacWorker {
  private:
   struct Job {
     const uint8_t* p = nullptr;
+    const uint8_t* plain = nullptr;
     size_t n = 0;
   };
   void Run() {
@@ -166,6 +169,7 @@ class MacWorker {
       const Job job = jobs_[completed_ % 2];
       lock.unlock();
       absl::Status st = mac_.Update(job.p, job.n);
+      if (st.ok() && plain_hasher_ != nullptr) st = plain_hasher_->Update(job.plain, job.n);
       lock.lock();
       if (!st.ok() && status_.ok()) status_ = st;
       ++completed_;
@@ -174,6 +178,7 @@ class MacWorker {
   }
 
   crypto::HmacSha256& mac_;
+  crypto::Hasher* plain_hasher_;
   std::mutex mu_;
   std::condition_variable cv_;
   Job jobs_[2];
@@ -185,7 +190,7 @@ class MacWorker {
 };
 
 absl::Status DecryptStreamingParallel(ByteSource& src, ByteSink& dst, DecryptState& st,
-                                      size_t bsize) {
+                                      size_t bsize, crypto::Hasher* plaintext_hasher) {
   Buffer in0(bsize), in1(bsize), out0(bsize), out1(bsize);
   uint8_t* in[2] = {in0.data(), in1.data()};
   uint8_t* out[2] = {out0.data(), out1.data()};
@@ -194,14 +199,18 @@ absl::Status DecryptStreamingParallel(ByteSource& src, ByteSink& dst, DecryptSta
   int k = 0;
   absl::Status mac_status;
   {
-    MacWorker worker(*st.mac);
+    MacWorker worker(*st.mac, plaintext_hasher);
     for (uint64_t i = 0;; ++i) {
       k = static_cast<int>(i % 2);
+      // Job i-2 used in[k] and out[k]; both are about to be overwritten.
       if (i >= 2) COCOON_RETURN_IF_ERROR(worker.WaitCompleted(i - 1));
       COCOON_ASSIGN_OR_RETURN(n, ReadFull(src, in[k], bsize));
-      if (n > 0) worker.Submit(in[k], n);
+      if (plaintext_hasher == nullptr && n > 0) worker.Submit(in[k], nullptr, n);
       // Out of place: the worker reads in[k] concurrently.
       COCOON_RETURN_IF_ERROR(st.aes->Process(in[k], out[k], n));
+      // With a plaintext hasher the job starts once out[k] exists; the worker then reads both
+      // buffers while this thread writes the previous block.
+      if (plaintext_hasher != nullptr && n > 0) worker.Submit(in[k], out[k], n);
       if (n < bsize) break;
       if (pending > 0) COCOON_RETURN_IF_ERROR(dst.Write(out[k ^ 1], pending));
       pending = n;
@@ -338,7 +347,9 @@ absl::Status DecryptLayerStream(ByteSource& ciphertext, ByteSink& plaintext,
     case ReleaseMode::kVerifyBeforeRelease:
       return DecryptVerifyFirst(ciphertext, plaintext, st, bsize, opts.spool_dir);
     case ReleaseMode::kStreaming:
-      if (opts.parallel_mac) return DecryptStreamingParallel(ciphertext, plaintext, st, bsize);
+      if (opts.parallel_mac) {
+        return DecryptStreamingParallel(ciphertext, plaintext, st, bsize, opts.plaintext_hasher);
+      }
       return DecryptStreaming(ciphertext, plaintext, st, bsize);
   }
   return absl::InvalidArgumentError("unknown release mode");

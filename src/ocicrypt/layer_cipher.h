@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "base/secret_bytes.h"
+#include "crypto/stream_cipher.h"
 #include "ocicrypt/io.h"
 #include "ocicrypt/options.h"
 
@@ -69,6 +70,10 @@ struct LayerDecryptOptions {
   // Computes the HMAC on a second thread while this one runs AES-CTR (kStreaming only). Output is
   // identical; throughput is bounded by SHA-256 alone instead of SHA-256 plus AES.
   bool parallel_mac = false;
+  // With parallel_mac: the second thread also feeds every plaintext byte to this hasher, so a
+  // caller that needs the output digest (an OCI blob writer) need not hash on the decrypting
+  // thread. The hasher is not finalized.
+  crypto::Hasher* plaintext_hasher = nullptr;
 };
 
 // Decrypts `ciphertext` into `plaintext` (which is not closed). Errors: "no cipher type provided",

@@ -491,7 +491,9 @@ OciLayoutWriter::BlobWriter::BlobWriter(OciLayoutWriter* owner, std::string tmp_
     : owner_(owner),
       tmp_path_(std::move(tmp_path)),
       file_(fd, FdOwnership::kOwned, tmp_path_),
-      digesting_(file_, alg) {}
+      digesting_(file_, alg) {
+  file_.EnableWriteBehind();
+}
 
 OciLayoutWriter::BlobWriter::~BlobWriter() {
   if (!finished_) {

@@ -109,6 +109,8 @@ class OciLayoutWriter {
     BlobWriter(const BlobWriter&) = delete;
     BlobWriter& operator=(const BlobWriter&) = delete;
     ByteSink& sink() { return digesting_; }
+    // See DigestingSink::OffloadHashing.
+    crypto::Hasher* OffloadDigest() { return digesting_.OffloadHashing(); }
     absl::StatusOr<Descriptor> Finish(absl::string_view media_type);
 
    private:

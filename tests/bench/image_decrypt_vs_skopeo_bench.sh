@@ -79,7 +79,7 @@ if [ -x "$CTD_DECODER" ]; then
   cat "$enc_blob" >/dev/null
   t3=$(now)
   STREAM_PROCESSOR_MEDIATYPE=$(jq -r .mediaType <<<"$enc_layer") \
-    "$CTD_DECODER" --decryption-keys-path keys <"$enc_blob" 3<payload.bin | sha256sum >ctd.sha
+    "$CTD_DECODER" --decryption-keys-path keys <"$enc_blob" 3<payload.bin | openssl dgst -sha256 -r >ctd.sha
   t4=$(now)
   [ "$(cut -d' ' -f1 ctd.sha)" == "${layer_digest#sha256:}" ] || {
     echo "ctd-decoder output differs" >&2
@@ -93,5 +93,5 @@ awk -v mib="$MIB" -v a="$(echo "$t1 - $t0" | bc)" -v b="$(echo "$t2 - $t1" | bc)
   printf "  cocoon image decrypt     %6.2f s  %7.1f MiB/s\n", a, mib / a
   printf "  skopeo copy (Go)         %6.2f s  %7.1f MiB/s\n", b, mib / b
   printf "  speed-up                 %6.1fx\n", b / a
-  if (c != "") printf "ctd-decoder stdin -> stdout (| sha256sum), the containerd path: %6.2f s  %7.1f MiB/s\n", c, mib / c
+  if (c != "") printf "ctd-decoder stdin -> stdout (| openssl dgst), the containerd path: %6.2f s  %7.1f MiB/s\n", c, mib / c
 }'
