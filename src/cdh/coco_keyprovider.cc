@@ -59,8 +59,8 @@ class HttpKbsRegistrar : public KbsRegistrar {
     const int64_t now = absl::ToUnixSeconds(absl::Now());
     // "role": "admin" satisfies the default ACL of the current [admin] layout; the older
     // auth_public_key layout ignores it.
-    const std::string claims = absl::StrFormat(R"({"iat":%d,"nbf":%d,"exp":%d,"role":"admin"})",
-                                               now, now, now + 2 * 3600);
+    const std::string claims =
+        absl::StrFormat(R"({"iat":%d,"nbf":%d,"exp":%d,"role":"admin"})", now, now, now + 2 * 3600);
     crypto::SignatureAlg alg = crypto::SignatureAlg::kEdDsa;
     if (key_.type() == crypto::KeyType::kEcP256) alg = crypto::SignatureAlg::kEs256;
     if (key_.type() == crypto::KeyType::kEcP384) alg = crypto::SignatureAlg::kEs384;

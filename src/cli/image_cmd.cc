@@ -58,10 +58,10 @@ absl::StatusOr<KeyWrapperSet> BuildWrappers() {
 absl::Status RequireProvider(const KeyWrapperSet& wrappers, absl::string_view name) {
   if (wrappers.Find(absl::StrCat("provider.", name)) != nullptr) return absl::OkStatus();
   const char* env = std::getenv("OCICRYPT_KEYPROVIDER_CONFIG");
-  return absl::InvalidArgumentError(absl::StrCat(
-      "keyprovider \"", name, "\" is not configured: ",
-      env == nullptr ? std::string("OCICRYPT_KEYPROVIDER_CONFIG is not set")
-                     : absl::StrCat("it is not listed in ", env)));
+  return absl::InvalidArgumentError(
+      absl::StrCat("keyprovider \"", name, "\" is not configured: ",
+                   env == nullptr ? std::string("OCICRYPT_KEYPROVIDER_CONFIG is not set")
+                                  : absl::StrCat("it is not listed in ", env)));
 }
 
 // provider:NAME[:PARAMS] → (NAME, PARAMS or "Enabled"), as Go ocicrypt splits it.
@@ -75,9 +75,10 @@ absl::Status AddEncryptionKey(absl::string_view spec, const KeyWrapperSet& wrapp
                               EncryptConfig* ec) {
   const size_t colon = spec.find(':');
   if (colon == absl::string_view::npos) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "encryption key \"", spec, "\": invalid recipient format, expected jwe:FILE or "
-        "provider:NAME[:PARAMS]"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("encryption key \"", spec,
+                     "\": invalid recipient format, expected jwe:FILE or "
+                     "provider:NAME[:PARAMS]"));
   }
   const absl::string_view scheme = spec.substr(0, colon);
   const absl::string_view value = spec.substr(colon + 1);
@@ -94,13 +95,13 @@ absl::Status AddEncryptionKey(absl::string_view spec, const KeyWrapperSet& wrapp
     return absl::OkStatus();
   }
   if (scheme == "pgp" || scheme == "pkcs7" || scheme == "pkcs11") {
-    return absl::UnimplementedError(absl::StrCat(
-        "encryption key \"", spec, "\": the ", scheme,
-        " scheme is not supported by cocoon (supported: jwe, provider)"));
+    return absl::UnimplementedError(
+        absl::StrCat("encryption key \"", spec, "\": the ", scheme,
+                     " scheme is not supported by cocoon (supported: jwe, provider)"));
   }
-  return absl::InvalidArgumentError(
-      absl::StrCat("encryption key \"", spec, "\": provided protocol \"", scheme,
-                   "\" not recognized (supported: jwe, provider)"));
+  return absl::InvalidArgumentError(absl::StrCat("encryption key \"", spec,
+                                                 "\": provided protocol \"", scheme,
+                                                 "\" not recognized (supported: jwe, provider)"));
 }
 
 // Password forms after FILE: "pass=PW", "file=PATH", "fd=N", or the password itself.
@@ -230,10 +231,9 @@ int RunCrypt(const ImageCmdArgs& args, bool encrypt) {
     std::fprintf(stderr, "%s: %s %d layer(s)%s, copied %d, %d manifest(s); wrote %s\n",
                  encrypt ? "encrypted" : "decrypted", encrypt ? "encrypted" : "decrypted",
                  encrypt ? s.layers_encrypted : s.layers_decrypted,
-                 s.layers_rewrapped > 0 ? absl::StrCat(", added recipients to ",
-                                                       s.layers_rewrapped)
-                                              .c_str()
-                                        : "",
+                 s.layers_rewrapped > 0
+                     ? absl::StrCat(", added recipients to ", s.layers_rewrapped).c_str()
+                     : "",
                  s.layers_copied, s.manifests, result->top.digest.c_str());
   }
   return 0;
@@ -412,7 +412,8 @@ void RegisterImageCommands(CLI::App& app, int* exit_code) {
   add_selection(dec);
   dec->callback([args, exit_code] { *exit_code = RunImageDecrypt(*args); });
 
-  auto* insp = image->add_subcommand("inspect", "Show an image's layers and how they are encrypted");
+  auto* insp =
+      image->add_subcommand("inspect", "Show an image's layers and how they are encrypted");
   insp->add_option("src", args->src, "Image, oci:PATH[:TAG]")->required();
   insp->add_flag("--json", args->json, "Print JSON");
   insp->callback([args, exit_code] { *exit_code = RunImageInspect(*args); });

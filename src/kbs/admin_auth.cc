@@ -85,8 +85,8 @@ absl::StatusOr<std::unique_ptr<AdminAuthorizer>> AdminAuthorizer::Create(
   for (const AdminAcl& acl : config.acls) {
     auto pattern = std::make_shared<const re2::RE2>(acl.allowed_endpoints, re2::RE2::Quiet);
     if (!pattern->ok()) {
-      return absl::InvalidArgumentError(absl::StrCat("admin ACL for role ", acl.role,
-                                                     ": invalid regex: ", pattern->error()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("admin ACL for role ", acl.role, ": invalid regex: ", pattern->error()));
     }
     auth->acls_.push_back({acl.role, std::move(pattern)});
   }

@@ -21,7 +21,8 @@ inline constexpr absl::string_view kParamX509s = "x509s";
 
 // Values are raw bytes (key files, passwords, provider parameters); nullopt is a JSON null element,
 // as in `"privkeys-passwords":[null]`.
-using CryptoParameters = std::map<std::string, std::vector<std::optional<std::string>>, std::less<>>;
+using CryptoParameters =
+    std::map<std::string, std::vector<std::optional<std::string>>, std::less<>>;
 
 struct DecryptConfig {
   CryptoParameters parameters;

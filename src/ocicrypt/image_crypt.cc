@@ -75,9 +75,8 @@ absl::StatusOr<std::vector<bool>> SelectLayers(const LayerSelection& sel, size_t
   for (int idx : sel.layers) {
     const long pos = idx < 0 ? static_cast<long>(count) + idx : idx;
     if (pos < 0 || pos >= static_cast<long>(count)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("layer index ", idx, " is out of range for an image with ", count,
-                       " layers"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "layer index ", idx, " is out of range for an image with ", count, " layers"));
     }
     out[static_cast<size_t>(pos)] = true;
   }
@@ -314,14 +313,14 @@ absl::StatusOr<SecretBytes> UnwrapLayerOptions(
     }
   }
   if (!any_key_annotation) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("layer has no ", kAnnotationPrefix, "* annotation: it is not encrypted or its "
-                     "annotations were stripped"));
+    return absl::InvalidArgumentError(absl::StrCat("layer has no ", kAnnotationPrefix,
+                                                   "* annotation: it is not encrypted or its "
+                                                   "annotations were stripped"));
   }
   std::string detail;
   if (!unknown.empty()) {
-    detail = absl::StrCat(" (schemes present but not configured here: ",
-                          absl::StrJoin(unknown, ", "), ")");
+    detail = absl::StrCat(
+        " (schemes present but not configured here: ", absl::StrJoin(unknown, ", "), ")");
   }
   if (!any_scheme_had_keys) {
     return absl::FailedPreconditionError(
@@ -342,7 +341,8 @@ absl::Status DecryptLayer(const KeyWrapperSet& wrappers, const DecryptConfig& dc
   }
   COCOON_ASSIGN_OR_RETURN(std::string pub_json, DecodePubOpts(pub_it->second));
   COCOON_ASSIGN_OR_RETURN(PublicOptions pub, ParsePublicOptions(pub_json));
-  COCOON_ASSIGN_OR_RETURN(SecretBytes optsdata, UnwrapLayerOptions(wrappers, dc, layer.annotations));
+  COCOON_ASSIGN_OR_RETURN(SecretBytes optsdata,
+                          UnwrapLayerOptions(wrappers, dc, layer.annotations));
   COCOON_ASSIGN_OR_RETURN_CTX(PrivateOptions priv, ParsePrivateOptions(optsdata.view()),
                               "unwrapped private layer options");
   return DecryptLayerStream(ciphertext, plaintext, priv, pub, opts);

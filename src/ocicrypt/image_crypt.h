@@ -39,7 +39,7 @@ using ProgressFn = std::function<void(const ProgressEvent&)>;
 
 struct ImageCryptOptions {
   LayerSelection selection;
-  ProgressFn progress;  // optional
+  ProgressFn progress;                                 // optional
   ReleaseMode release_mode = ReleaseMode::kStreaming;  // decryption only
 };
 
@@ -70,9 +70,9 @@ class KeyWrapperSet {
 // Unwraps the private layer options (JSON) from a layer's annotations, trying every registered
 // scheme present and every comma-separated entry in order; the first success wins. Errors list
 // what each attempt said.
-absl::StatusOr<SecretBytes> UnwrapLayerOptions(const KeyWrapperSet& wrappers,
-                                               const DecryptConfig& dc,
-                                               const std::map<std::string, std::string>& annotations);
+absl::StatusOr<SecretBytes> UnwrapLayerOptions(
+    const KeyWrapperSet& wrappers, const DecryptConfig& dc,
+    const std::map<std::string, std::string>& annotations);
 
 // Decrypts one encrypted layer blob to `plaintext`, given its descriptor annotations.
 absl::Status DecryptLayer(const KeyWrapperSet& wrappers, const DecryptConfig& dc,

@@ -27,7 +27,8 @@ class KeyWrapper {
 
   // Wraps `optsdata` for every recipient of this scheme in `ec`; the result is one annotation
   // entry (raw bytes, before base64).
-  virtual absl::StatusOr<std::string> Wrap(const EncryptConfig& ec, const SecretBytes& optsdata) = 0;
+  virtual absl::StatusOr<std::string> Wrap(const EncryptConfig& ec,
+                                           const SecretBytes& optsdata) = 0;
 
   // True if `dc` cannot possibly unwrap an entry of this scheme, so it is skipped without error.
   virtual bool NoPossibleKeys(const DecryptConfig& dc) const = 0;

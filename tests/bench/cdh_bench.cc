@@ -41,9 +41,9 @@ struct Fixture {
   std::unique_ptr<OfflineFsKbc> NewKbc() const {
     auto kbc = std::make_unique<OfflineFsKbc>();
     std::vector<std::string> w;
-    (void)kbc->AddFile(absl::StrCat(R"({"default/image_key/demo":")", Base64Encode(kek.view()),
-                                    R"("})"),
-                       "bench", &w);
+    (void)kbc->AddFile(
+        absl::StrCat(R"({"default/image_key/demo":")", Base64Encode(kek.view()), R"("})"), "bench",
+        &w);
     return kbc;
   }
   SecretBytes kek;

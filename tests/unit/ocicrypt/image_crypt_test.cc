@@ -132,8 +132,8 @@ class ImageCryptTest : public ::testing::Test {
   }
 
   // Runs one encryption or decryption from `from` into a new layout `to`.
-  absl::StatusOr<ImageCryptResult> Run(bool encrypt, const std::string& from,
-                                       const std::string& to, const ImageCryptOptions& opts,
+  absl::StatusOr<ImageCryptResult> Run(bool encrypt, const std::string& from, const std::string& to,
+                                       const ImageCryptOptions& opts,
                                        const std::string& password = "pw") {
     auto src = OciLayout::Open(from);
     if (!src.ok()) return src.status();
@@ -259,8 +259,8 @@ TEST(UnwrapLayerOptionsTest, LayerWithoutKeyAnnotationsIsNotEncrypted) {
 TEST(UnwrapLayerOptionsTest, UnconfiguredSchemeIsNamed) {
   KeyWrapperSet set;
   set.Add(std::make_unique<TestWrapper>());
-  auto r = UnwrapLayerOptions(set, TestDc("pw"),
-                              {{"org.opencontainers.image.enc.keys.pgp", "AAAA"}});
+  auto r =
+      UnwrapLayerOptions(set, TestDc("pw"), {{"org.opencontainers.image.enc.keys.pgp", "AAAA"}});
   ASSERT_FALSE(r.ok());
   EXPECT_THAT(std::string(r.status().message()),
               HasSubstr("missing private key needed for decryption"));
