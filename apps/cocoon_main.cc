@@ -2,7 +2,11 @@
 #include <cstdio>
 
 #include "CLI/CLI.hpp"
+#include "cli/attestation_cmd.h"
+#include "cli/demo_cmd.h"
+#include "cli/doctor.h"
 #include "cli/image_cmd.h"
+#include "cli/node_configure.h"
 #include "cli/policy_cmd.h"
 
 int main(int argc, char** argv) {
@@ -12,6 +16,10 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   cocoon::cli::RegisterImageCommands(app, &exit_code);
   cocoon::cli::RegisterPolicyCommands(app, &exit_code);
+  cocoon::cli::RegisterAttestationCommands(app, &exit_code);
+  cocoon::cli::RegisterDoctorCommands(app, &exit_code);
+  cocoon::cli::RegisterNodeCommands(app, &exit_code);
+  cocoon::cli::RegisterDemoCommands(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
