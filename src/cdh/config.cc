@@ -1,7 +1,5 @@
 #include "cdh/config.h"
 
-#include <toml++/toml.h>
-
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -9,31 +7,12 @@
 #include "base/file_util.h"
 #include "base/json.h"
 #include "base/status.h"
+#include "base/toml_json.h"
 
 namespace cocoon::cdh {
 namespace {
 
 constexpr uint64_t kMaxConfigSize = 1u << 20;
-
-// TOML → JSON so that both formats go through one parser. Dates have no meaning in this config;
-// they become strings, which the typed accessors below then reject for the keys that matter.
-Json TomlToJson(const toml::node& node) {
-  if (node.is_table()) {
-    Json out = Json::object();
-    for (const auto& [k, v] : *node.as_table()) out[std::string(k.str())] = TomlToJson(v);
-    return out;
-  }
-  if (node.is_array()) {
-    Json out = Json::array();
-    for (const toml::node& v : *node.as_array()) out.push_back(TomlToJson(v));
-    return out;
-  }
-  if (node.is_string()) return node.as_string()->get();
-  if (node.is_integer()) return node.as_integer()->get();
-  if (node.is_floating_point()) return node.as_floating_point()->get();
-  if (node.is_boolean()) return node.as_boolean()->get();
-  return "<date-time>";
-}
 
 absl::Status TypeError(absl::string_view key, absl::string_view want) {
   return absl::InvalidArgumentError(

@@ -2,43 +2,15 @@
 
 #include <cstdlib>
 
-#include <toml++/toml.h>
-
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "base/encoding.h"
 #include "base/status.h"
+#include "base/toml_json.h"
 #include "crypto/stream_cipher.h"
 
 namespace cocoon::kbs {
 namespace {
-
-Json TomlNodeToJson(const toml::node& node) {
-  if (node.is_table()) {
-    Json out = Json::object();
-    for (const auto& [k, v] : *node.as_table()) out[std::string(k.str())] = TomlNodeToJson(v);
-    return out;
-  }
-  if (node.is_array()) {
-    Json out = Json::array();
-    for (const toml::node& v : *node.as_array()) out.push_back(TomlNodeToJson(v));
-    return out;
-  }
-  if (node.is_string()) return node.as_string()->get();
-  if (node.is_integer()) return node.as_integer()->get();
-  if (node.is_floating_point()) return node.as_floating_point()->get();
-  if (node.is_boolean()) return node.as_boolean()->get();
-  return "<date-time>";
-}
-
-absl::StatusOr<toml::table> ParseToml(absl::string_view text, absl::string_view what) {
-  try {
-    return toml::parse(std::string_view(text.data(), text.size()));
-  } catch (const toml::parse_error& e) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        what, ": TOML error at line ", e.source().begin.line, ": ", std::string(e.description())));
-  }
-}
 
 // The JSON object after "policy_data := {" in a Kata agent policy, or null.
 Json AgentPolicyClaims(absl::string_view rego) {
@@ -129,7 +101,7 @@ absl::StatusOr<InitData> ParseInitData(absl::string_view toml_text) {
       const std::string& value = v.as_string()->get();
       if (key == "cdh.toml" || key == "aa.toml") {
         COCOON_ASSIGN_OR_RETURN(toml::table sub, ParseToml(value, absl::StrCat("init-data ", key)));
-        out.claims[key] = TomlNodeToJson(sub);
+        out.claims[key] = TomlToJson(sub);
       } else if (key == "policy.rego") {
         out.claims["agent_policy_claims"] = AgentPolicyClaims(value);
       } else {

@@ -4,13 +4,12 @@
 #include <map>
 #include <set>
 
-#include <toml++/toml.h>
-
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "base/file_util.h"
 #include "base/json.h"
 #include "base/status.h"
+#include "base/toml_json.h"
 
 namespace cocoon::kbs {
 namespace {
@@ -155,24 +154,6 @@ class Table {
   std::string path_;
   std::set<std::string> known_;
 };
-
-Json TomlToJson(const toml::node& node) {
-  if (node.is_table()) {
-    Json out = Json::object();
-    for (const auto& [k, v] : *node.as_table()) out[std::string(k.str())] = TomlToJson(v);
-    return out;
-  }
-  if (node.is_array()) {
-    Json out = Json::array();
-    for (const toml::node& v : *node.as_array()) out.push_back(TomlToJson(v));
-    return out;
-  }
-  if (node.is_string()) return node.as_string()->get();
-  if (node.is_integer()) return node.as_integer()->get();
-  if (node.is_floating_point()) return node.as_floating_point()->get();
-  if (node.is_boolean()) return node.as_boolean()->get();
-  return "<date-time>";
-}
 
 absl::Status ParseHttpServer(Table t, HttpServerConfig* c) {
   COCOON_RETURN_IF_ERROR(t.Strings("sockets", &c->sockets));
