@@ -37,8 +37,8 @@
 #include "absl/strings/strip.h"
 #include "base/file_util.h"
 #include "base/json.h"
+#include "base/toml_json.h"
 #include "cli/node_configure.h"
-#include "toml++/toml.h"
 
 namespace cocoon::cli {
 namespace {
@@ -46,6 +46,7 @@ namespace {
 constexpr absl::string_view kDefaultContainerdSocket = "/run/containerd/containerd.sock";
 constexpr absl::string_view kAltAaSocketPath = "/run/attestation-agent/attestation-agent.sock";
 constexpr absl::string_view kOfflineResources = "/etc/aa-offline_fs_kbc-resources.json";
+constexpr absl::string_view kOfflineKeys = "/etc/aa-offline_fs_kbc-keys.json";
 constexpr absl::string_view kDefaultPath =
     "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
@@ -257,6 +258,8 @@ struct Context {
   std::string cdh_path;
   std::string kbc_name;
   std::string kbc_url;
+  std::string offline_resources_file = std::string(kOfflineResources);
+  std::string offline_keys_file = std::string(kOfflineKeys);
   std::string cdh_socket;
   std::string cdh_aa_socket;
   // AA
@@ -274,7 +277,18 @@ void LoadCdh(Context& c) {
     c.cdh_error = std::string(text.status().message());
     return;
   }
-  auto j = ParseJson(*text, "CDH config");
+  // The data hub picks JSON or TOML by extension; so does this check.
+  absl::StatusOr<Json> j;
+  if (absl::EndsWith(c.cdh_path, ".toml")) {
+    absl::StatusOr<toml::table> t = ParseToml(*text, c.cdh_path);
+    if (t.ok()) {
+      j = TomlToJson(*t);
+    } else {
+      j = t.status();
+    }
+  } else {
+    j = ParseJson(*text, "CDH config");
+  }
   if (!j.ok()) {
     c.cdh_error = std::string(j.status().message());
     return;
@@ -290,6 +304,12 @@ void LoadCdh(Context& c) {
     const Json& k = v["kbc"];
     if (k.contains("name") && k["name"].is_string()) c.kbc_name = k["name"];
     if (k.contains("url") && k["url"].is_string()) c.kbc_url = k["url"];
+    if (k.contains("offline_fs_resources_file") && k["offline_fs_resources_file"].is_string()) {
+      c.offline_resources_file = k["offline_fs_resources_file"];
+    }
+    if (k.contains("offline_fs_keys_file") && k["offline_fs_keys_file"].is_string()) {
+      c.offline_keys_file = k["offline_fs_keys_file"];
+    }
   }
   if (v.contains("aa") && v["aa"].is_object() && v["aa"].contains("aa_socket") &&
       v["aa"]["aa_socket"].is_string()) {
@@ -646,7 +666,14 @@ CheckResult CheckKeyproviderConfig(Context& c) {
                 fix);
   }
   const Json& p = providers["attestation-agent"];
-  for (const char* transport : {"grpc", "ttrpc", "cmd"}) {
+  if (!p.contains("grpc") && !p.contains("cmd") && p.contains("ttrpc")) {
+    // ocicrypt's Go client (and so containerd's ctd-decoder) speaks gRPC and cmd only.
+    return Make(kName, CheckStatus::kFail,
+                absl::StrCat(path, ": attestation-agent is a ttrpc provider, which ocicrypt cannot "
+                                   "call"),
+                "use \"grpc\": \"127.0.0.1:50000\" (the CDH `socket`)");
+  }
+  for (const char* transport : {"grpc", "cmd"}) {
     if (p.contains(transport)) {
       if (std::string(transport) == "grpc" && p["grpc"].is_string()) {
         c.keyprovider_grpc = p["grpc"];
@@ -665,7 +692,7 @@ CheckResult CheckKeyproviderConfig(Context& c) {
     }
   }
   return Make(kName, CheckStatus::kFail,
-              absl::StrCat(path, ": attestation-agent has no grpc, ttrpc or cmd entry"), fix);
+              absl::StrCat(path, ": attestation-agent has no grpc or cmd entry"), fix);
 }
 
 CheckResult CheckCdhConfig(Context& c) {
@@ -784,13 +811,19 @@ CheckResult CheckOfflineKeys(Context& c) {
                 c.kbc_name.empty() ? "KBC unknown (see cdh-config)"
                                    : absl::StrCat(c.kbc_name, ": keys come from the KBS"));
   }
-  const std::string path = Rooted(c.o.root, kOfflineResources);
+  // offline_fs_kbc reads the keys file, then the resources file (the CDH config may move both);
+  // the check reports the first that exists.
+  std::string path = Rooted(c.o.root, c.offline_keys_file);
   auto text = ReadFile(path, 4 << 20);
   if (!text.ok()) {
+    path = Rooted(c.o.root, c.offline_resources_file);
+    text = ReadFile(path, 4 << 20);
+  }
+  if (!text.ok()) {
     return Make(kName, CheckStatus::kFail, std::string(text.status().message()),
-                absl::StrCat("create ", kOfflineResources,
-                             " ({\"<resource path>\": \"<base64 key>\"}, mode 0600); the old name "
-                             "aa-offline_fs_kbc-keys.json is not read for resources"));
+                absl::StrCat("create ", c.offline_resources_file,
+                             " ({\"<resource path>\": \"<base64 key>\"}, mode 0600) or ",
+                             c.offline_keys_file));
   }
   auto j = ParseJson(*text, path);
   if (!j.ok() || !j->is_object()) {

@@ -331,12 +331,18 @@ TEST_F(DoctorTest, KeyproviderConfigInvalidJsonOrWithoutProvider) {
   EXPECT_EQ(Find(results, "keyprovider-config").status, CheckStatus::kWarn);
   EXPECT_THAT(Find(results, "keyprovider-config").reason, HasSubstr("but the CDH listens on"));
 
-  // --keyprovider-config overrides the lookup.
+  // --keyprovider-config overrides the lookup. ocicrypt cannot call a ttrpc provider.
   Put("/tmp/kp.json", R"({"key-providers":{"attestation-agent":{"ttrpc":"unix:///x"}}})");
   opts_.keyprovider_config = P("/tmp/kp.json");
   results = Run();
+  EXPECT_EQ(Find(results, "keyprovider-config").status, CheckStatus::kFail);
+  EXPECT_THAT(Find(results, "keyprovider-config").reason, HasSubstr("ttrpc provider"));
+  EXPECT_THAT(Find(results, "keyprovider-config").fix, HasSubstr("grpc"));
+
+  Put("/tmp/kp.json", R"({"key-providers":{"attestation-agent":{"cmd":{"path":"/bin/kp"}}}})");
+  results = Run();
   EXPECT_EQ(Find(results, "keyprovider-config").status, CheckStatus::kOk);
-  EXPECT_THAT(Find(results, "keyprovider-config").reason, HasSubstr("via ttrpc"));
+  EXPECT_THAT(Find(results, "keyprovider-config").reason, HasSubstr("via cmd"));
 }
 
 TEST_F(DoctorTest, CdhNotListening) {
@@ -379,6 +385,29 @@ TEST_F(DoctorTest, OfflineFsKbcKeysFile) {
   ::chmod(P("/etc/aa-offline_fs_kbc-resources.json").c_str(), 0600);
   results = Run();
   EXPECT_EQ(Find(results, "offline-keys").status, CheckStatus::kOk);
+}
+
+TEST_F(DoctorTest, TomlCdhConfigAndMovedResourcesFile) {
+  Put("/etc/cdh.toml", absl::StrCat("socket = \"127.0.0.1:", cdh_.port(), "\"\n[kbc]\n",
+                                    "name = \"offline_fs_kbc\"\n",
+                                    "offline_fs_resources_file = \"/srv/keys.json\"\n"));
+  opts_.cdh_config = P("/etc/cdh.toml");
+  auto results = Run();
+  EXPECT_NE(Find(results, "cdh-config").status, CheckStatus::kFail)
+      << Find(results, "cdh-config").reason;
+  EXPECT_EQ(Find(results, "offline-keys").status, CheckStatus::kFail);
+  EXPECT_THAT(Find(results, "offline-keys").fix, HasSubstr("/srv/keys.json"));
+
+  Put("/srv/keys.json", R"({"default/image_key/nginx":"AAAA"})", 0600);
+  results = Run();
+  EXPECT_EQ(Find(results, "offline-keys").status, CheckStatus::kOk)
+      << Find(results, "offline-keys").reason;
+  EXPECT_THAT(Find(results, "offline-keys").reason, HasSubstr("/srv/keys.json"));
+
+  Put("/etc/cdh.toml", "socket = ");
+  results = Run();
+  EXPECT_EQ(Find(results, "cdh-config").status, CheckStatus::kFail);
+  EXPECT_THAT(Find(results, "cdh-config").reason, HasSubstr("TOML error at line 1"));
 }
 
 TEST_F(DoctorTest, KbsUnreachable) {
