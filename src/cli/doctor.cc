@@ -669,8 +669,9 @@ CheckResult CheckKeyproviderConfig(Context& c) {
   if (!p.contains("grpc") && !p.contains("cmd") && p.contains("ttrpc")) {
     // ocicrypt's Go client (and so containerd's ctd-decoder) speaks gRPC and cmd only.
     return Make(kName, CheckStatus::kFail,
-                absl::StrCat(path, ": attestation-agent is a ttrpc provider, which ocicrypt cannot "
-                                   "call"),
+                absl::StrCat(path,
+                             ": attestation-agent is a ttrpc provider, which ocicrypt cannot "
+                             "call"),
                 "use \"grpc\": \"127.0.0.1:50000\" (the CDH `socket`)");
   }
   for (const char* transport : {"grpc", "cmd"}) {
