@@ -3,9 +3,9 @@
 #include <thread>
 #include <utility>
 
-#include "aa/attester/hcl_report.h"
 #include "aa/attester/imds_client.h"
 #include "absl/strings/str_cat.h"
+#include "attestation/az_tdx_vtpm/hcl_report.h"
 #include "base/encoding.h"
 #include "base/json.h"
 #include "base/status.h"
@@ -13,6 +13,9 @@
 
 namespace cocoon::aa {
 namespace {
+
+using attestation::az::HclReport;
+using attestation::az::kHclReportTypeTdx;
 
 OrderedJson ByteArray(absl::string_view bytes) {
   OrderedJson a = OrderedJson::array();
@@ -92,7 +95,8 @@ absl::StatusOr<AzTdxVtpmEvidence> AzTdxVtpmAttester::Collect(absl::string_view r
     evidence.tpm_message = std::move(quote.attest);
     evidence.pcrs = std::move(quote.pcrs);
   }
-  COCOON_ASSIGN_OR_RETURN(HclReport hcl, ParseHclReport(evidence.hcl_report));
+  COCOON_ASSIGN_OR_RETURN(HclReport hcl, attestation::az::ParseHclReport(evidence.hcl_report,
+                                                                         /*require_tdx=*/false));
   if (hcl.report_type != kHclReportTypeTdx) {
     return absl::FailedPreconditionError(
         absl::StrCat("az-tdx-vtpm: the HCL report is of type ", hcl.report_type, ", not TDX (4)"));
@@ -126,7 +130,7 @@ bool IsAzTdxVtpm(const std::string& tcti) {
   if (!tpm.ok()) return false;
   auto hcl = (*tpm)->NvRead(kNvHclReport);
   if (!hcl.ok()) return false;
-  auto parsed = ParseHclReport(*hcl);
+  auto parsed = attestation::az::ParseHclReport(*hcl, /*require_tdx=*/false);
   return parsed.ok() && parsed->report_type == kHclReportTypeTdx;
 }
 

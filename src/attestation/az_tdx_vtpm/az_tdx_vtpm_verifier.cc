@@ -13,15 +13,7 @@
 namespace cocoon::attestation::az {
 namespace {
 
-class Timer {
- public:
-  explicit Timer(absl::Duration* out) : out_(out), start_(absl::Now()) {}
-  ~Timer() { *out_ += absl::Now() - start_; }
-
- private:
-  absl::Duration* out_;
-  absl::Time start_;
-};
+using Timer = StepTimer;
 
 absl::StatusOr<Json> VarDataJson(absl::string_view var_data) {
   COCOON_ASSIGN_OR_RETURN(Json j, ParseJson(var_data, "HCL variable data", 16));
@@ -167,20 +159,7 @@ absl::StatusOr<VerificationResult> VerifyAzTdxVtpmEvidence(
     COCOON_ASSIGN_OR_RETURN(prepared, dcap::PrepareQuote(ev.td_quote));
   }
   // 1. The TD quote, fully.
-  std::shared_ptr<const dcap::CheckedCollateral> collateral;
-  {
-    Timer timer(&t.collateral);
-    COCOON_ASSIGN_OR_RETURN(collateral,
-                            ctx.collateral->Get(prepared.pck_extensions.fmspc, prepared.ca));
-  }
-  dcap::VerifyTimings vt;
-  COCOON_ASSIGN_OR_RETURN(dcap::QuoteVerification v,
-                          dcap::VerifyPreparedQuote(prepared, *collateral, *ctx.roots,
-                                                    ctx.at.value_or(absl::Now()), &vt));
-  t.dcap_pck_chain = vt.pck_chain;
-  t.dcap_qe_report = vt.qe_report;
-  t.dcap_quote_signature = vt.quote_signature;
-  t.dcap_tcb = vt.tcb;
+  COCOON_ASSIGN_OR_RETURN(dcap::QuoteVerification v, VerifyQuoteWithCollateral(prepared, ctx, &t));
   // 2. The HCL variable data is bound into the Intel-signed quote; only now is its AK trusted.
   {
     Timer timer(&t.binding);

@@ -1,5 +1,7 @@
 // Azure HCL attestation report ("HCLA") carrying a TDX TDREPORT and the variable (runtime) data,
-// as the paravisor writes it to vTPM NV index 0x01400001. Pure, bounds-checked parsing.
+// as the paravisor writes it to vTPM NV index 0x01400001. Pure, bounds-checked parsing, shared by
+// the verifier and the node's attester. All integers are little-endian; trailing bytes (the NV
+// index's zero padding) are allowed.
 #ifndef COCOON_ATTESTATION_AZ_TDX_VTPM_HCL_REPORT_H_
 #define COCOON_ATTESTATION_AZ_TDX_VTPM_HCL_REPORT_H_
 
@@ -34,6 +36,10 @@ struct HclReport {
   std::string td_report_type;  // 4
   std::string td_report_data;  // 64
   dcap::TdQuoteBody td;        // the quote-equivalent TDREPORT fields
+
+  // The TDREPORT (the first 1024 bytes of the hardware report), which the attester sends to the
+  // quoting endpoint; meaningful for report type 4.
+  std::string td_report() const { return hw_report.substr(0, kTdReportSize); }
 };
 
 // Parses the header, the IGVM request data and the variable data. For report type 4 the TDREPORT

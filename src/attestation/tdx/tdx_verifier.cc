@@ -18,18 +18,29 @@ std::string RegularizeData(absl::string_view data, size_t size) {
   return out;
 }
 
+absl::StatusOr<dcap::QuoteVerification> VerifyQuoteWithCollateral(
+    const dcap::PreparedQuote& prepared, const VerifierContext& ctx, StepTimings* t) {
+  std::shared_ptr<const dcap::CheckedCollateral> collateral;
+  {
+    StepTimer timer(&t->collateral);
+    COCOON_ASSIGN_OR_RETURN(collateral,
+                            ctx.collateral->Get(prepared.pck_extensions.fmspc, prepared.ca));
+  }
+  dcap::VerifyTimings vt;
+  COCOON_ASSIGN_OR_RETURN(dcap::QuoteVerification v,
+                          dcap::VerifyPreparedQuote(prepared, *collateral, *ctx.roots,
+                                                    ctx.at.value_or(absl::Now()), &vt));
+  t->dcap_pck_chain = vt.pck_chain;
+  t->dcap_qe_report = vt.qe_report;
+  t->dcap_quote_signature = vt.quote_signature;
+  t->dcap_tcb = vt.tcb;
+  return v;
+}
+
 namespace tdx {
 namespace {
 
-class Timer {
- public:
-  explicit Timer(absl::Duration* out) : out_(out), start_(absl::Now()) {}
-  ~Timer() { *out_ += absl::Now() - start_; }
-
- private:
-  absl::Duration* out_;
-  absl::Time start_;
-};
+using Timer = StepTimer;
 
 struct TdxEvidence {
   std::string quote;
@@ -80,20 +91,7 @@ absl::StatusOr<VerificationResult> VerifyTdxEvidence(
     COCOON_ASSIGN_OR_RETURN(evidence, ParseTdxEvidence(evidence_json));
     COCOON_ASSIGN_OR_RETURN(prepared, dcap::PrepareQuote(evidence.quote));
   }
-  std::shared_ptr<const dcap::CheckedCollateral> collateral;
-  {
-    Timer timer(&t.collateral);
-    COCOON_ASSIGN_OR_RETURN(collateral,
-                            ctx.collateral->Get(prepared.pck_extensions.fmspc, prepared.ca));
-  }
-  dcap::VerifyTimings vt;
-  COCOON_ASSIGN_OR_RETURN(dcap::QuoteVerification v,
-                          dcap::VerifyPreparedQuote(prepared, *collateral, *ctx.roots,
-                                                    ctx.at.value_or(absl::Now()), &vt));
-  t.dcap_pck_chain = vt.pck_chain;
-  t.dcap_qe_report = vt.qe_report;
-  t.dcap_quote_signature = vt.quote_signature;
-  t.dcap_tcb = vt.tcb;
+  COCOON_ASSIGN_OR_RETURN(dcap::QuoteVerification v, VerifyQuoteWithCollateral(prepared, ctx, &t));
   const dcap::TdQuoteBody& body = prepared.quote.body;
   {
     Timer timer(&t.binding);

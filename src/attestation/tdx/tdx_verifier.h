@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "attestation/dcap/pki.h"
 #include "attestation/dcap/tcb.h"
@@ -38,6 +39,25 @@ struct VerificationResult {
 
 // Zero-pads or truncates `data` to `size` bytes (Trustee's regularize_data).
 std::string RegularizeData(absl::string_view data, size_t size);
+
+// Adds the time from construction to destruction to `*out` (one StepTimings field).
+class StepTimer {
+ public:
+  explicit StepTimer(absl::Duration* out) : out_(out), start_(absl::Now()) {}
+  ~StepTimer() { *out_ += absl::Now() - start_; }
+  StepTimer(const StepTimer&) = delete;
+  StepTimer& operator=(const StepTimer&) = delete;
+
+ private:
+  absl::Duration* out_;
+  absl::Time start_;
+};
+
+// The TD quote step every DCAP-based verifier shares: collateral for the PCK's FMSPC from the
+// context's provider, then the full quote verification at the context's time, with the step
+// timings recorded in `t`.
+absl::StatusOr<dcap::QuoteVerification> VerifyQuoteWithCollateral(
+    const dcap::PreparedQuote& prepared, const VerifierContext& ctx, StepTimings* t);
 
 namespace tdx {
 

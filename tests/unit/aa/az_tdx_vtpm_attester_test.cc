@@ -8,8 +8,8 @@
 #include <string>
 
 #include "aa/attester/attester.h"
-#include "aa/attester/hcl_report.h"
 #include "absl/time/clock.h"
+#include "attestation/az_tdx_vtpm/hcl_report.h"
 #include "base/encoding.h"
 #include "base/file_util.h"
 #include "base/json.h"
@@ -72,14 +72,15 @@ class AzTdxVtpmAttesterTest : public ::testing::Test {
   }
 
   // Checks every binding between the parts; returns the parsed HCL report.
-  HclReport CheckConsistent(const AzTdxVtpmEvidence& e, absl::string_view report_data) {
+  attestation::az::HclReport CheckConsistent(const AzTdxVtpmEvidence& e,
+                                             absl::string_view report_data) {
     // HCL report: var data hash in the TD report, user-data = report data.
-    auto hcl = ParseHclReport(e.hcl_report);
+    auto hcl = attestation::az::ParseHclReport(e.hcl_report);
     EXPECT_TRUE(hcl.ok()) << hcl.status();
     if (!hcl.ok()) return {};
-    EXPECT_EQ(hcl->report_type, kHclReportTypeTdx);
+    EXPECT_EQ(hcl->report_type, attestation::az::kHclReportTypeTdx);
     EXPECT_EQ(hcl->hash_type, 1u);
-    EXPECT_EQ(hcl->report_size, kHclVarDataOffset + hcl->var_data.size());
+    EXPECT_EQ(hcl->report_size, attestation::az::kHclVarDataOffset + hcl->var_data.size());
     EXPECT_LE(e.hcl_report.size(), 2048u);
     std::string td_report = hcl->td_report();
     EXPECT_EQ(static_cast<uint8_t>(td_report[0]), 0x81);
@@ -166,7 +167,7 @@ TEST_F(AzTdxVtpmAttesterTest, EvidenceIsConsistent) {
   std::string longer = crypto::RandomBytes(64);
   auto e2 = attester.Collect(longer);
   ASSERT_TRUE(e2.ok()) << e2.status();
-  HclReport h2 = CheckConsistent(*e2, longer);
+  attestation::az::HclReport h2 = CheckConsistent(*e2, longer);
   EXPECT_NE(e2->hcl_report, e->hcl_report);
   auto tpm = tpm::Tpm::Open(config_.tcti);
   ASSERT_TRUE(tpm.ok());
