@@ -169,35 +169,16 @@ absl::StatusOr<AaConfig> FromJson(const Json& root) {
 }  // namespace
 
 absl::StatusOr<AaConfig> ParseAaConfig(absl::string_view text, AaConfigFormat format) {
-  if (format == AaConfigFormat::kJson) {
-    COCOON_ASSIGN_OR_RETURN(Json root, ParseJson(text, "attestation-agent config (JSON)", 32));
-    return FromJson(root);
-  }
-  toml::table table;
-  try {
-    table = toml::parse(std::string_view(text.data(), text.size()));
-  } catch (const toml::parse_error& e) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("attestation-agent config (TOML): line ", e.source().begin.line, ", column ",
-                     e.source().begin.column, ": ", std::string(e.description())));
-  }
-  return FromJson(TomlToJson(table));
+  COCOON_ASSIGN_OR_RETURN(Json root, ParseConfigTree(text, format == AaConfigFormat::kToml,
+                                                     "attestation-agent config", 32));
+  return FromJson(root);
 }
 
 absl::StatusOr<AaConfig> LoadAaConfig(const std::string& path) {
-  const std::string lower = absl::AsciiStrToLower(path);
-  AaConfigFormat format;
-  if (absl::EndsWith(lower, ".toml")) {
-    format = AaConfigFormat::kToml;
-  } else if (absl::EndsWith(lower, ".json")) {
-    format = AaConfigFormat::kJson;
-  } else {
-    return absl::InvalidArgumentError(
-        absl::StrCat("attestation-agent config ", path,
-                     ": the format is chosen by the file extension, which must be .toml or .json"));
-  }
+  COCOON_ASSIGN_OR_RETURN(bool toml, ConfigPathIsToml(path, "attestation-agent config"));
   COCOON_ASSIGN_OR_RETURN(std::string text, ReadFile(path, kMaxConfigSize));
-  absl::StatusOr<AaConfig> cfg = ParseAaConfig(text, format);
+  absl::StatusOr<AaConfig> cfg =
+      ParseAaConfig(text, toml ? AaConfigFormat::kToml : AaConfigFormat::kJson);
   if (!cfg.ok()) return Annotate(cfg.status(), path);
   return cfg;
 }

@@ -20,6 +20,15 @@ Json TomlToJson(const toml::node& node);
 // Parses `text`; errors read "<what>: TOML error at line N: <description>".
 absl::StatusOr<toml::table> ParseToml(absl::string_view text, absl::string_view what);
 
+// A config file in either format as one JSON tree. Errors read "<what> (JSON): ..." or
+// "<what> (TOML): line L, column C: ...".
+absl::StatusOr<Json> ParseConfigTree(absl::string_view text, bool toml, absl::string_view what,
+                                     int max_depth);
+
+// Whether the config at `path` is TOML (.toml) or JSON (.json), by extension in any case, as the
+// guest-components daemons decide; any other extension is an error naming `what` and the path.
+absl::StatusOr<bool> ConfigPathIsToml(absl::string_view path, absl::string_view what);
+
 }  // namespace cocoon
 
 #endif  // COCOON_BASE_TOML_JSON_H_

@@ -124,35 +124,17 @@ bool IsUnixSocketAddress(absl::string_view socket) {
 }
 
 absl::StatusOr<CdhConfig> ParseCdhConfig(absl::string_view text, ConfigFormat format) {
-  if (format == ConfigFormat::kJson) {
-    COCOON_ASSIGN_OR_RETURN(Json root, ParseJson(text, "confidential-data-hub config (JSON)"));
-    return FromJson(root);
-  }
-  toml::table table;
-  try {
-    table = toml::parse(std::string_view(text.data(), text.size()));
-  } catch (const toml::parse_error& e) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("confidential-data-hub config (TOML): line ", e.source().begin.line,
-                     ", column ", e.source().begin.column, ": ", std::string(e.description())));
-  }
-  return FromJson(TomlToJson(table));
+  COCOON_ASSIGN_OR_RETURN(Json root,
+                          ParseConfigTree(text, format == ConfigFormat::kToml,
+                                          "confidential-data-hub config", kMaxJsonDepth));
+  return FromJson(root);
 }
 
 absl::StatusOr<CdhConfig> LoadCdhConfig(const std::string& path) {
-  ConfigFormat format;
-  const std::string lower = absl::AsciiStrToLower(path);
-  if (absl::EndsWith(lower, ".json")) {
-    format = ConfigFormat::kJson;
-  } else if (absl::EndsWith(lower, ".toml")) {
-    format = ConfigFormat::kToml;
-  } else {
-    return absl::InvalidArgumentError(
-        absl::StrCat("confidential-data-hub config ", path,
-                     ": the format is chosen by the file extension, which must be .json or .toml"));
-  }
+  COCOON_ASSIGN_OR_RETURN(bool toml, ConfigPathIsToml(path, "confidential-data-hub config"));
   COCOON_ASSIGN_OR_RETURN(std::string text, ReadFile(path, kMaxConfigSize));
-  absl::StatusOr<CdhConfig> cfg = ParseCdhConfig(text, format);
+  absl::StatusOr<CdhConfig> cfg =
+      ParseCdhConfig(text, toml ? ConfigFormat::kToml : ConfigFormat::kJson);
   if (!cfg.ok()) return Annotate(cfg.status(), path);
   return cfg;
 }

@@ -278,17 +278,8 @@ void LoadCdh(Context& c) {
     return;
   }
   // The data hub picks JSON or TOML by extension; so does this check.
-  absl::StatusOr<Json> j;
-  if (absl::EndsWith(c.cdh_path, ".toml")) {
-    absl::StatusOr<toml::table> t = ParseToml(*text, c.cdh_path);
-    if (t.ok()) {
-      j = TomlToJson(*t);
-    } else {
-      j = t.status();
-    }
-  } else {
-    j = ParseJson(*text, "CDH config");
-  }
+  absl::StatusOr<Json> j = ParseConfigTree(*text, absl::EndsWithIgnoreCase(c.cdh_path, ".toml"),
+                                           c.cdh_path, kMaxJsonDepth);
   if (!j.ok()) {
     c.cdh_error = std::string(j.status().message());
     return;

@@ -93,7 +93,7 @@ TEST(CdhConfigTest, Errors) {
   ASSERT_TRUE(dir.ok());
   const std::string yaml = *dir + "/cdh.yaml";
   ASSERT_TRUE(WriteFileAtomic(yaml, "kbc: {}").ok());
-  EXPECT_NE(LoadCdhConfig(yaml).status().message().find(".json or .toml"), absl::string_view::npos);
+  EXPECT_NE(LoadCdhConfig(yaml).status().message().find(".toml or .json"), absl::string_view::npos);
   const std::string json = *dir + "/cdh.JSON";
   ASSERT_TRUE(WriteFileAtomic(json, R"({"kbc":{"name":"offline_fs_kbc"}})").ok());
   auto cfg = LoadCdhConfig(json);

@@ -407,7 +407,7 @@ TEST_F(DoctorTest, TomlCdhConfigAndMovedResourcesFile) {
   Put("/etc/cdh.toml", "socket = ");
   results = Run();
   EXPECT_EQ(Find(results, "cdh-config").status, CheckStatus::kFail);
-  EXPECT_THAT(Find(results, "cdh-config").reason, HasSubstr("TOML error at line 1"));
+  EXPECT_THAT(Find(results, "cdh-config").reason, HasSubstr("(TOML): line 1"));
 }
 
 TEST_F(DoctorTest, KbsUnreachable) {
