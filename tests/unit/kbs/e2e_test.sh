@@ -1,10 +1,11 @@
 #!/bin/bash
 # End to end: the built kbs and kbs-client on loopback with the sample TEE, over HTTP (the
 # walkthrough's config layout) and HTTPS (the current layout).
-# Usage: e2e_test.sh <kbs> <kbs-client>
+# Usage: e2e_test.sh <kbs> <kbs-client> [<coco-keyprovider>]
 set -euo pipefail
 KBS=$1
 CLIENT=$2
+COCO_KP=${3:-}
 WORK=$(mktemp -d /tmp/kbs_e2e.XXXXXX)
 PIDS=()
 cleanup() {
@@ -121,7 +122,28 @@ got=$("$CLIENT" --url "$URL" get-resource --path default/image_key/nginx \
       --attestation-token "$WORK/token" --tee-key-file "$WORK/tee.key")
 [ "$got" = "$(base64 -w0 < "$WORK/secret")" ] || fail "passport get-resource returned $got"
 
-# Reference values and an attestation policy.
+# coco-keyprovider registers the key it generates through the admin API of this real KBS
+# (ocicrypt cmd transport: one keywrap request on stdin), and a wrong admin key is refused.
+if [ -n "$COCO_KP" ]; then
+  params=$(printf 'keyid=kbs:///default/image_key/nginx' | base64 -w0)
+  opts=$(printf '{"symkey":"c2VjcmV0","cipheroptions":{}}' | base64 -w0)
+  req=$(printf '{"op":"keywrap","keywrapparams":{"ec":{"Parameters":{"attestation-agent":["%s"]},"DecryptConfig":{"Parameters":{}}},"optsdata":"%s"}}' "$params" "$opts")
+  out=$("$COCO_KP" --cmd --kbs "$URL" --auth-private-key "$WORK/private.key" <<<"$req") ||
+    fail "coco-keyprovider --kbs failed: $out"
+  kid=$(jq -r '.keywrapresults.annotation | if type == "array" then implode else @base64d end' \
+    <<<"$out" | jq -r .kid)
+  [ "$kid" = "kbs:///default/image_key/nginx" ] || fail "annotation packet kid is $kid"
+  got=$("$CLIENT" --url "$URL" get-resource --path default/image_key/nginx)
+  [ "$(base64 -d <<<"$got" | wc -c)" = 32 ] || fail "registered key is not 32 bytes"
+  [ "$got" != "$(base64 -w0 < "$WORK/secret")" ] || fail "coco-keyprovider did not replace the key"
+  if err=$("$COCO_KP" --cmd --kbs "$URL" --auth-private-key "$WORK/other.key" <<<"$req" 2>&1); then
+    fail "registration with a foreign admin key succeeded"
+  fi
+  echo "$err" | grep -q "401" || fail "expected the KBS's 401 in: $err"
+  echo "coco-keyprovider registration: ok"
+fi
+
+# Reference values and an attestation policy.# Reference values and an attestation policy.
 out=$("$CLIENT" "${ADMIN[@]}" set-sample-reference-value svn 1)
 echo "$out" | grep -q "Reference Values Updated" || fail "set-sample-reference-value printed: $out"
 grep -q '"svn"' "$WORK/reference-values.json" || fail "reference value not persisted"
