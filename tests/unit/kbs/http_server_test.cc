@@ -16,6 +16,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "crypto/jose/jwe.h"
 #include "crypto/stream_cipher.h"
@@ -152,6 +153,142 @@ TEST_F(HttpServerTest, SlowClientsDoNotStopOthers) {
   stop = true;
   trickle.join();
   for (int fd : slow) close(fd);
+}
+
+// Sends `request` on a fresh connection and reads until the server closes it or `wait` passes.
+std::string Exchange(int port, const std::string& request,
+                     std::chrono::milliseconds wait = std::chrono::milliseconds(3000)) {
+  int fd = ConnectRaw(port);
+  if (fd < 0) return "<connect failed>";
+  (void)!write(fd, request.data(), request.size());
+  timeval tv{};
+  tv.tv_sec = wait.count() / 1000;
+  tv.tv_usec = (wait.count() % 1000) * 1000;
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = read(fd, buf, sizeof(buf));
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  close(fd);
+  return out;
+}
+
+int CountOf(const std::string& haystack, const std::string& needle) {
+  int n = 0;
+  for (size_t at = haystack.find(needle); at != std::string::npos;
+       at = haystack.find(needle, at + 1)) {
+    ++n;
+  }
+  return n;
+}
+
+TEST_F(HttpServerTest, MalformedRequestGets400NamingTheFieldAndIsClosed) {
+  const std::string out = Exchange(port_, "GET /healthz HTTP/1.1\r\nHost kbs\r\n\r\n");
+  EXPECT_TRUE(absl::StartsWith(out, "HTTP/1.1 400 Bad Request\r\n")) << out;
+  EXPECT_TRUE(absl::StrContains(out, "Connection: close")) << out;
+  EXPECT_TRUE(absl::StrContains(out, "malformed header line 2 (byte 23)")) << out;
+}
+
+TEST_F(HttpServerTest, UnsupportedVersionGets505) {
+  const std::string out = Exchange(port_, "GET /healthz HTTP/2.0\r\n\r\n");
+  EXPECT_TRUE(absl::StartsWith(out, "HTTP/1.1 505 ")) << out;
+}
+
+TEST_F(HttpServerTest, PipelinedRequestsAreAnsweredInOrder) {
+  const std::string out = Exchange(port_,
+                                   "GET /healthz HTTP/1.1\r\n\r\n"
+                                   "GET /kbs/v0/unknown/a/b/c HTTP/1.1\r\n\r\n"
+                                   "GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n");
+  const size_t first = out.find("HTTP/1.1 200");
+  const size_t second = out.find("HTTP/1.1 404");
+  const size_t third = out.find("HTTP/1.1 200", second);
+  ASSERT_NE(first, std::string::npos) << out;
+  ASSERT_NE(second, std::string::npos) << out;
+  ASSERT_NE(third, std::string::npos) << out;
+  EXPECT_LT(first, second);
+  EXPECT_EQ(CountOf(out, "HTTP/1.1 "), 3);
+  EXPECT_TRUE(absl::StrContains(out.substr(third), "Connection: close")) << out;
+}
+
+TEST_F(HttpServerTest, Http10ConnectionIsClosedAfterTheAnswer) {
+  const auto start = std::chrono::steady_clock::now();
+  const std::string out = Exchange(port_, "GET /healthz HTTP/1.0\r\n\r\n");
+  EXPECT_TRUE(absl::StartsWith(out, "HTTP/1.1 200 OK\r\n")) << out;
+  // Closed by the server right away, not by the idle limit.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(1500));
+}
+
+TEST_F(HttpServerTest, ChunkedBodyIsDecoded) {
+  const std::string body = R"({"version":"0.4.0","tee":"sample","extra-params":""})";
+  const std::string out = Exchange(
+      port_, absl::StrCat("POST /kbs/v0/auth HTTP/1.1\r\nContent-Type: application/json\r\n"
+                          "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+                          absl::Hex(10), "\r\n", body.substr(0, 10), "\r\n",
+                          absl::Hex(body.size() - 10), "\r\n", body.substr(10), "\r\n0\r\n\r\n"));
+  EXPECT_TRUE(absl::StartsWith(out, "HTTP/1.1 200 OK\r\n")) << out;
+  EXPECT_TRUE(absl::StrContains(out, "\"nonce\"")) << out;
+  EXPECT_TRUE(absl::StrContains(out, "kbs-session-id=")) << out;
+}
+
+TEST_F(HttpServerTest, ExpectContinueIsAnsweredBeforeTheBodyIsSent) {
+  const std::string body = R"({"version":"0.4.0","tee":"sample","extra-params":""})";
+  int fd = ConnectRaw(port_);
+  ASSERT_GE(fd, 0);
+  const std::string head = absl::StrCat(
+      "POST /kbs/v0/auth HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: ",
+      body.size(), "\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n");
+  ASSERT_GT(write(fd, head.data(), head.size()), 0);
+  timeval tv{2, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  char buf[4096];
+  ssize_t n = read(fd, buf, sizeof(buf));
+  ASSERT_GT(n, 0);
+  EXPECT_EQ(std::string(buf, static_cast<size_t>(n)), "HTTP/1.1 100 Continue\r\n\r\n");
+  ASSERT_GT(write(fd, body.data(), body.size()), 0);
+  std::string out;
+  while ((n = read(fd, buf, sizeof(buf))) > 0) out.append(buf, static_cast<size_t>(n));
+  close(fd);
+  EXPECT_TRUE(absl::StartsWith(out, "HTTP/1.1 200 OK\r\n")) << out;
+}
+
+TEST_F(HttpServerTest, HeaderTricklingPastTheReadTimeoutIsCut) {
+  // read_timeout_sec = 2: the whole header section must arrive within it, however the bytes are
+  // spread out.
+  int fd = ConnectRaw(port_);
+  ASSERT_GE(fd, 0);
+  ASSERT_GT(write(fd, "GET /healthz", 12), 0);
+  const auto start = std::chrono::steady_clock::now();
+  bool closed = false;
+  while (std::chrono::steady_clock::now() - start < std::chrono::seconds(6)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    if (send(fd, "z", 1, MSG_NOSIGNAL) < 0) {
+      closed = true;
+      break;
+    }
+    char c;
+    if (recv(fd, &c, 1, MSG_DONTWAIT) == 0) {
+      closed = true;
+      break;
+    }
+  }
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  close(fd);
+  EXPECT_TRUE(closed);
+  EXPECT_GE(elapsed, std::chrono::milliseconds(1500));
+  EXPECT_LT(elapsed, std::chrono::milliseconds(4000));
+}
+
+TEST_F(HttpServerTest, IdleKeepAliveConnectionIsClosedAfterTheReadTimeout) {
+  const auto start = std::chrono::steady_clock::now();
+  const std::string out =
+      Exchange(port_, "GET /healthz HTTP/1.1\r\n\r\n", std::chrono::milliseconds(6000));
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  EXPECT_TRUE(absl::StartsWith(out, "HTTP/1.1 200 OK\r\n")) << out;
+  EXPECT_GE(elapsed, std::chrono::milliseconds(1500));
+  EXPECT_LT(elapsed, std::chrono::milliseconds(4000));
 }
 
 // ---- two kbs processes ----
