@@ -1,5 +1,6 @@
-// The KBS HTTP(S) front end on cpp-httplib: one listener per configured socket, a bounded
-// thread pool, per-read timeouts, a keep-alive limit and the request body limit (413).
+// The KBS HTTP/1.1 (and HTTPS) front end: one listener per configured socket, one epoll set
+// served by a small thread pool (connections hold no thread while they wait), a deadline for the
+// whole header section, a keep-alive idle limit, pipelining, and the request body limit (413).
 #ifndef COCOON_KBS_HTTP_SERVER_H_
 #define COCOON_KBS_HTTP_SERVER_H_
 

@@ -1,15 +1,27 @@
 // kbs_load: full key-release flows (auth + attest + resource, sample TEE, EC P-256 TEE key)
 // from N concurrent clients against a kbs process on 127.0.0.1, plus slow clients that trickle
-// bytes. Reports flows/s, latency percentiles and the server's resident size over time.
+// bytes. Reports flows/s, latency percentiles, CPU per flow and the server's resident size over
+// time.
 //
-//   kbs_load [--clients 32] [--duration 30] [--slow 0] [--kbs PATH | --url http://host:port]
+//   kbs_load [--clients 32] [--duration 30] [--slow 0] [--rate 0]
+//            [--kbs PATH | --url http://host:port]
 //
+// --rate 0 (closed loop): each client starts its next flow as soon as the last one ends, which
+// measures the most the machine can do; the mean latency is then clients / throughput by
+// construction (Little's law). --rate R (open loop): the clients together start R flows per
+// second on a fixed schedule, and a flow's latency counts from its scheduled start, so time a
+// client spent behind schedule is included (no coordinated omission). That measures the latency
+// a fleet asking for R flows/s sees.
+//
+// Slow clients send a partial request and then one byte a second; when the server cuts one off
+// (its header deadline), it reconnects at once, so the pressure stays on for the whole run.
 // Without --url it starts the kbs binary with a throw-away config (admin open, memory storage)
 // and stops it at the end.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,6 +32,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -28,6 +41,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "base/file_util.h"
 #include "crypto/keys.h"
 #include "kbs/client.h"
@@ -52,6 +66,25 @@ long RssKib(pid_t pid) {
   return -1;
 }
 
+// utime + stime of `pid`, in clock ticks.
+long CpuTicks(pid_t pid) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t paren = text.rfind(')');
+  if (paren == std::string::npos) return -1;
+  std::vector<std::string> fields = absl::StrSplit(text.substr(paren + 2), ' ');
+  long utime = 0, stime = 0;
+  if (fields.size() < 13 || !absl::SimpleAtoi(fields[11], &utime) ||
+      !absl::SimpleAtoi(fields[12], &stime)) {
+    return -1;
+  }
+  return utime + stime;
+}
+
+double CpuSeconds(const rusage& r) {
+  return r.ru_utime.tv_sec + r.ru_stime.tv_sec + (r.ru_utime.tv_usec + r.ru_stime.tv_usec) / 1e6;
+}
+
 int Connect(int port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
@@ -69,6 +102,7 @@ int Connect(int port) {
 
 int main(int argc, char** argv) {
   int clients = 32, duration = 30, slow = 0;
+  double rate = 0;
   std::string kbs_bin = KBS_BIN_PATH, url;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
@@ -79,6 +113,8 @@ int main(int argc, char** argv) {
       duration = std::stoi(value);
     } else if (flag == "--slow") {
       slow = std::stoi(value);
+    } else if (flag == "--rate") {
+      rate = std::stod(value);
     } else if (flag == "--kbs") {
       kbs_bin = value;
     } else if (flag == "--url") {
@@ -144,16 +180,30 @@ name = "resource"
 
   // Slow clients: connect, send part of a request, then one byte every second.
   std::atomic<bool> stop{false};
+  std::atomic<long> slow_cut{0};
   std::vector<int> slow_fds;
-  for (int i = 0; i < slow; ++i) {
+  auto slow_connect = [&] {
     int fd = Connect(port);
-    if (fd >= 0 && write(fd, "POST /kbs/v0/auth HTTP/1.1\r\nHost: x\r\n", 37) > 0) {
-      slow_fds.push_back(fd);
+    if (fd >= 0 && write(fd, "POST /kbs/v0/auth HTTP/1.1\r\nHost: x\r\n", 37) <= 0) {
+      close(fd);
+      fd = -1;
     }
+    return fd;
+  };
+  for (int i = 0; i < slow; ++i) {
+    const int fd = slow_connect();
+    if (fd >= 0) slow_fds.push_back(fd);
   }
   std::thread trickle([&] {
     while (!stop) {
-      for (int fd : slow_fds) (void)!write(fd, "X", 1);
+      for (int& fd : slow_fds) {
+        char c;
+        if (send(fd, "X", 1, MSG_NOSIGNAL) <= 0 || recv(fd, &c, 1, MSG_DONTWAIT) == 0) {
+          ++slow_cut;
+          close(fd);
+          fd = slow_connect();
+        }
+      }
       std::this_thread::sleep_for(std::chrono::seconds(1));
     }
   });
@@ -161,19 +211,32 @@ name = "resource"
   std::atomic<long> flows{0}, errors{0};
   std::mutex mu;
   std::vector<double> latencies_ms;
+  rusage self_before{};
+  getrusage(RUSAGE_SELF, &self_before);
+  const long server_ticks_before = kbs_pid > 0 ? CpuTicks(kbs_pid) : -1;
   const auto start = Clock::now();
   const auto end = start + std::chrono::seconds(duration);
+  // Open loop: client c starts flows at start + (c + k * clients) / rate.
+  const auto interval = rate > 0 ? std::chrono::duration_cast<Clock::duration>(
+                                       std::chrono::duration<double>(clients / rate))
+                                 : Clock::duration::zero();
   std::vector<std::thread> threads;
   for (int c = 0; c < clients; ++c) {
-    threads.emplace_back([&] {
+    threads.emplace_back([&, c] {
       auto client = cocoon::kbs::KbsClient::Create(options);
       auto key = cocoon::crypto::PrivateKey::Generate(cocoon::crypto::KeyType::kEcP256);
       if (!client.ok() || !key.ok()) return;
       const cocoon::kbs::Attester attester = cocoon::kbs::SampleAttester();
       std::vector<double> local;
       local.reserve(1 << 16);
+      auto next = start + (rate > 0 ? interval * c / clients : Clock::duration::zero());
       while (Clock::now() < end) {
-        const auto t0 = Clock::now();
+        if (rate > 0) {
+          std::this_thread::sleep_until(next);
+          if (next >= end) break;
+        }
+        const auto t0 = rate > 0 ? next : Clock::now();
+        next += interval;
         (*client)->ResetSession();
         auto secret = (*client)->GetResource("default/image_key/bench", attester, *key);
         const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
@@ -202,9 +265,10 @@ name = "resource"
     }
   }
   for (auto& t : threads) t.join();
-  stop = true;
-  trickle.join();
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  rusage self_after{};
+  getrusage(RUSAGE_SELF, &self_after);
+  const long server_ticks = kbs_pid > 0 ? CpuTicks(kbs_pid) - server_ticks_before : -1;
 
   // One more flow while the slow clients are still connected.
   bool served_during_slow = true;
@@ -219,6 +283,8 @@ name = "resource"
             .ok() &&
         Clock::now() - t0 < std::chrono::seconds(2);
   }
+  stop = true;
+  trickle.join();
   for (int fd : slow_fds) close(fd);
 
   std::sort(latencies_ms.begin(), latencies_ms.end());
@@ -227,19 +293,35 @@ name = "resource"
     return latencies_ms[std::min(latencies_ms.size() - 1,
                                  static_cast<size_t>(p * latencies_ms.size()))];
   };
-  std::printf("clients=%d duration=%.1fs slow_clients=%zu\n", clients, seconds, slow_fds.size());
+  std::printf("clients=%d duration=%.1fs slow_clients=%zu mode=%s\n", clients, seconds,
+              slow_fds.size(),
+              rate > 0 ? absl::StrCat("open loop at ", rate, " flows/s").c_str() : "closed loop");
   std::printf("flows=%ld errors=%ld throughput=%.0f flows/s\n", flows.load(), errors.load(),
               flows / seconds);
   std::printf("latency ms: p50=%.2f p90=%.2f p99=%.2f max=%.2f\n", pct(0.50), pct(0.90), pct(0.99),
               latencies_ms.empty() ? 0.0 : latencies_ms.back());
+  const double client_cpu = CpuSeconds(self_after) - CpuSeconds(self_before);
+  if (flows > 0) {
+    std::printf("cpu per flow ms: client=%.3f", 1000 * client_cpu / flows);
+    if (server_ticks >= 0) {
+      std::printf(" server=%.3f", 1000.0 * server_ticks / sysconf(_SC_CLK_TCK) / flows);
+    }
+    std::printf("\n");
+  }
   if (!rss.empty()) {
     const size_t tenth = rss.size() / 10;
     std::printf("server RSS KiB: at 10%%=%ld max=%ld end=%ld\n", rss[tenth],
                 *std::max_element(rss.begin(), rss.end()), rss.back());
+    if (rss.size() >= 120) {
+      std::printf("server RSS KiB each minute:");
+      for (size_t i = 59; i < rss.size(); i += 60) std::printf(" %ld", rss[i]);
+      std::printf("\n");
+    }
   }
   if (!slow_fds.empty()) {
-    std::printf("flow with %zu slow clients connected: %s\n", slow_fds.size(),
-                served_during_slow ? "served" : "FAILED");
+    std::printf(
+        "flow with %zu slow clients connected: %s; slow connections cut by the server: %ld\n",
+        slow_fds.size(), served_during_slow ? "served" : "FAILED", slow_cut.load());
   }
   if (kbs_pid > 0) {
     kill(kbs_pid, SIGTERM);
