@@ -463,6 +463,8 @@ absl::StatusOr<KbsConfig> ParseKbsConfig(absl::string_view toml_text) {
   COCOON_ASSIGN_OR_RETURN(std::optional<Table> session, t.Sub("session"));
   if (session) {
     COCOON_RETURN_IF_ERROR(session->String("sealing_key_path", &c.session.sealing_key_path));
+    COCOON_RETURN_IF_ERROR(
+        session->Int("challenge_timeout_sec", &c.session.challenge_timeout_sec, 1, 3600));
     COCOON_RETURN_IF_ERROR(session->Finish());
   }
   COCOON_RETURN_IF_ERROR(t.Finish());

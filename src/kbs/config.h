@@ -21,10 +21,10 @@ struct HttpServerConfig {
   std::string private_key;  // PEM path, required for HTTPS
   std::string certificate;  // PEM chain path
   uint64_t payload_request_size_mib = 2;
-  int worker_count = 0;             // 0: the server's default
+  int worker_count = 0;             // handler threads; 0: the server's default
   std::string tls_min_version;      // "1.2" or "1.3"; empty: library default
-  int read_timeout_sec = 5;         // cocoon: per-read idle limit
-  int max_connections_threads = 0;  // cocoon: connection threads (0: default)
+  int read_timeout_sec = 5;         // cocoon: header deadline, read/write/keep-alive idle limit
+  int max_connections_threads = 0;  // cocoon: older name of worker_count (0: default)
 };
 
 struct AttestationTokenConfig {
@@ -91,7 +91,8 @@ struct ResourcePluginConfig {
 };
 
 struct SessionConfig {
-  std::string sealing_key_path;  // 32 random bytes (raw or base64); empty: ephemeral key
+  std::string sealing_key_path;    // 32 random bytes (raw or base64); empty: ephemeral key
+  int challenge_timeout_sec = 60;  // /attest must follow /auth within this (cocoon)
 };
 
 struct KbsConfig {

@@ -1,5 +1,6 @@
 #include "kbs/kbs_service.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "absl/strings/ascii.h"
@@ -304,6 +305,8 @@ absl::StatusOr<HttpResponse> KbsService::Impl::Auth(const HttpRequest& req, std:
   session.tee = tee;
   const absl::Time now = options_.clock();
   session.expires_unix = absl::ToUnixSeconds(now) + config_.attestation_service.timeout_min * 60;
+  session.attest_by_unix = std::min<int64_t>(
+      session.expires_unix, absl::ToUnixSeconds(now) + config_.session.challenge_timeout_sec);
   Json challenge = Json::object();
   challenge["nonce"] = session.nonce;
   challenge["extra-params"] = "";
@@ -332,6 +335,9 @@ absl::StatusOr<HttpResponse> KbsService::Impl::Attest(const HttpRequest& req, st
     r.headers.push_back(set_cookie(cookie));
     return r;
   }
+  if (absl::ToUnixSeconds(now) >= session->attest_by_unix) {
+    return AttestError("the challenge has expired: request a new one with /auth");
+  }
   absl::StatusOr<Json> body = ParseJson(req.body, "attestation request", kMaxJsonBodyDepth);
   if (!body.ok()) return AttestError(body.status().message());
   absl::StatusOr<AttestResult> result = as_->Attest(session->tee, *body, session->nonce, now);
@@ -341,7 +347,7 @@ absl::StatusOr<HttpResponse> KbsService::Impl::Attest(const HttpRequest& req, st
                                       AttestationFailureReason(result.status().message()));
     return AttestError(result.status().message());
   }
-  if (!nonces_.Insert(session->nonce, session->expires_unix, absl::ToUnixSeconds(now))) {
+  if (!nonces_.Insert(session->nonce, session->attest_by_unix, absl::ToUnixSeconds(now))) {
     metrics_.RecordAttestation(session->tee, "error");
     metrics_.RecordAttestationFailure(session->tee, "replayed_nonce");
     return AttestError("the challenge nonce has already been used");

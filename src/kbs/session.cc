@@ -12,12 +12,15 @@
 namespace cocoon::kbs {
 namespace {
 
-constexpr char kVersion = 0x01;
+constexpr char kVersion = 0x02;
 constexpr absl::string_view kAadLabel = "cocoon kbs session v1";
 constexpr size_t kMaxField = 64 * 1024;
 
 void PutU32(std::string* out, uint32_t v) {
   for (int i = 3; i >= 0; --i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+void PutU64(std::string* out, uint64_t v) {
+  for (int i = 7; i >= 0; --i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
 }
 void PutField(std::string* out, absl::string_view s) {
   PutU32(out, static_cast<uint32_t>(s.size()));
@@ -99,8 +102,8 @@ std::string SessionSealer::Seal(const Session& session) const {
   std::string plain;
   plain.reserve(64 + session.nonce.size() + session.tee.size() + session.token.size());
   plain.push_back(static_cast<char>(session.state));
-  const uint64_t exp = static_cast<uint64_t>(session.expires_unix);
-  for (int i = 7; i >= 0; --i) plain.push_back(static_cast<char>((exp >> (8 * i)) & 0xff));
+  PutU64(&plain, static_cast<uint64_t>(session.expires_unix));
+  PutU64(&plain, static_cast<uint64_t>(session.attest_by_unix));
   PutField(&plain, session.nonce);
   PutField(&plain, session.tee);
   PutField(&plain, session.token);
@@ -130,14 +133,15 @@ absl::StatusOr<Session> SessionSealer::Open(absl::string_view cookie, absl::Time
   Reader reader(plain->view());
   Session s;
   uint8_t state = 0;
-  uint64_t exp = 0;
+  uint64_t exp = 0, attest_by = 0;
   if (!reader.U8(&state) || (state != 1 && state != 2) || !reader.U64(&exp) ||
-      !reader.Field(&s.nonce) || !reader.Field(&s.tee) || !reader.Field(&s.token) ||
-      !reader.done()) {
+      !reader.U64(&attest_by) || !reader.Field(&s.nonce) || !reader.Field(&s.tee) ||
+      !reader.Field(&s.token) || !reader.done()) {
     return NotFound();
   }
   s.state = static_cast<Session::State>(state);
   s.expires_unix = static_cast<int64_t>(exp);
+  s.attest_by_unix = static_cast<int64_t>(attest_by);
   if (absl::ToUnixSeconds(now) >= s.expires_unix) {
     return absl::UnauthenticatedError("session expired.");
   }
@@ -155,15 +159,15 @@ bool NonceCache::Insert(absl::string_view nonce, int64_t expires_unix, int64_t n
       absl::StrCat(absl::string_view(reinterpret_cast<const char*>(&salt_), sizeof(salt_)), nonce));
   uint64_t h = 0;
   std::memcpy(&h, digest.data(), 8);
-  const int64_t now_minute = now_unix / 60;
-  while (!buckets_.empty() && buckets_.front().minute < now_minute) buckets_.pop_front();
+  const int64_t now_slot = now_unix / kSlotSeconds;
+  while (!buckets_.empty() && buckets_.front().slot < now_slot) buckets_.pop_front();
   for (const Bucket& b : buckets_) {
     if (b.entries.contains(h)) return false;
   }
-  const int64_t minute = expires_unix / 60;
+  const int64_t slot = expires_unix / kSlotSeconds;
   auto it = buckets_.begin();
-  while (it != buckets_.end() && it->minute < minute) ++it;
-  if (it == buckets_.end() || it->minute != minute) it = buckets_.insert(it, Bucket{minute, {}});
+  while (it != buckets_.end() && it->slot < slot) ++it;
+  if (it == buckets_.end() || it->slot != slot) it = buckets_.insert(it, Bucket{slot, {}});
   it->entries.insert(h);
   return true;
 }

@@ -172,12 +172,14 @@ TEST(KbsConfigTest, SessionSealingKeyAndSigner) {
 insecure_http = true
 [session]
 sealing_key_path = "/etc/kbs/seal.key"
+challenge_timeout_sec = 20
 [attestation_service.attestation_token_broker.signer]
 key_path = "/etc/kbs/token.key"
 cert_path = "/etc/kbs/token.crt"
 )");
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->session.sealing_key_path, "/etc/kbs/seal.key");
+  EXPECT_EQ(c->session.challenge_timeout_sec, 20);
   EXPECT_EQ(c->attestation_service.broker.signer_key_path, "/etc/kbs/token.key");
   EXPECT_EQ(c->attestation_service.broker.signer_cert_path, "/etc/kbs/token.crt");
 }

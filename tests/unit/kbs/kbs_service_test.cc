@@ -399,6 +399,22 @@ TEST_F(KbsServiceTest, NegAttestWithExpiredCookie) {
                  "AttestationError", "session expired.");
 }
 
+TEST_F(KbsServiceTest, NegAttestAfterTheChallengeTimeout) {
+  // The session lives 5 minutes, but its challenge must be answered within 60 s.
+  Challenge c = Auth(service());
+  now_ += absl::Seconds(61);
+  crypto::PrivateKey tee = NewKey(crypto::KeyType::kEcP256);
+  ExpectKbsError(Call("POST", "/kbs/v0/attest", AttestBody(c.nonce, tee), c.cookie), 401,
+                 "AttestationError", "the challenge has expired");
+}
+
+TEST_F(KbsServiceTest, ChallengeAnsweredWithinTheTimeoutIsAccepted) {
+  Challenge c = Auth(service());
+  now_ += absl::Seconds(59);
+  crypto::PrivateKey tee = NewKey(crypto::KeyType::kEcP256);
+  EXPECT_EQ(Call("POST", "/kbs/v0/attest", AttestBody(c.nonce, tee), c.cookie).status, 200);
+}
+
 TEST_F(KbsServiceTest, NegAttestWithForgedCookie) {
   Challenge c = Auth(service());
   std::string forged = c.cookie;

@@ -13,6 +13,7 @@ Session MakeSession(int64_t expires) {
   s.nonce = "bm9uY2U=";
   s.tee = "sample";
   s.expires_unix = expires;
+  s.attest_by_unix = expires - 240;
   return s;
 }
 
@@ -28,6 +29,7 @@ TEST(SessionTest, SealOpenRoundTrip) {
   ASSERT_TRUE(opened.ok()) << opened.status();
   EXPECT_EQ(opened->state, Session::State::kAttested);
   EXPECT_EQ(opened->nonce, s.nonce);
+  EXPECT_EQ(opened->attest_by_unix, s.attest_by_unix);
   EXPECT_EQ(opened->tee, "sample");
   EXPECT_EQ(opened->token, "a.b.c");
   EXPECT_NE(sealer->Seal(s), cookie);  // fresh IV
