@@ -7,6 +7,7 @@
 #include <openssl/x509.h>
 
 #include <climits>
+#include <cstdlib>
 #include <cstring>
 #include <utility>
 #include <vector>
@@ -256,6 +257,44 @@ absl::StatusOr<EvpPkeyPtr> FromData(const char* algorithm, int selection, OSSL_P
   return EvpPkeyPtr(raw);
 }
 
+// A key holding only the domain parameters of an EC curve, built once per curve. Building a
+// group from its name costs a Montgomery setup with a modular inversion, more than generating a
+// P-256 key, so keys are generated from, and public points imported into, copies of these.
+// Never null; read-only after construction, so safe to share between threads.
+EVP_PKEY* EcParams(KeyType type) {
+  static EVP_PKEY* const* const kParams = [] {
+    static EVP_PKEY* params[3] = {};
+    const KeyType types[3] = {KeyType::kEcP256, KeyType::kEcP384, KeyType::kEcP521};
+    for (int i = 0; i < 3; ++i) {
+      OSSL_PARAM p[] = {
+          OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
+                                           const_cast<char*>(OsslGroupName(types[i])), 0),
+          OSSL_PARAM_construct_end()};
+      EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
+      if (ctx == nullptr || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
+          EVP_PKEY_fromdata(ctx.get(), &params[i], EVP_PKEY_KEY_PARAMETERS, p) != 1 ||
+          params[i] == nullptr) {
+        std::abort();  // the default provider always has the NIST curves
+      }
+    }
+    return params;
+  }();
+  return kParams[type == KeyType::kEcP256 ? 0 : type == KeyType::kEcP384 ? 1 : 2];
+}
+
+// An EC public key from an uncompressed point (0x04 || x || y), on a copy of the curve's
+// parameters; fails for points off the curve.
+absl::StatusOr<EvpPkeyPtr> EcPublicFromPoint(KeyType type, absl::string_view point) {
+  EvpPkeyPtr pkey(EVP_PKEY_dup(EcParams(type)));
+  if (pkey == nullptr) return OpenSslError("EVP_PKEY_dup");
+  if (EVP_PKEY_set1_encoded_public_key(pkey.get(), Uc(point), point.size()) != 1) {
+    ERR_clear_error();
+    return absl::InvalidArgumentError(
+        absl::StrCat("EC ", JoseCurveName(type), " public key: point is not on the curve"));
+  }
+  return pkey;
+}
+
 absl::Status CheckEcKey(EVP_PKEY* pkey, bool with_private) {
   EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey, nullptr));
   if (ctx == nullptr) return OpenSslError("EVP_PKEY_CTX_new_from_pkey");
@@ -367,6 +406,18 @@ absl::StatusOr<PublicKey> PublicKey::Parse(absl::string_view pem_or_der) {
 absl::StatusOr<PublicKey> PublicKey::FromEvp(EVP_PKEY* pkey) {
   if (pkey == nullptr) return absl::InvalidArgumentError("public key: null EVP_PKEY");
   COCOON_ASSIGN_OR_RETURN(KeyType type, DetectType(pkey));
+  if (IsEcKeyType(type)) {
+    unsigned char point[1 + 2 * 66];
+    size_t len = 0;
+    if (EVP_PKEY_get_octet_string_param(pkey, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, point,
+                                        sizeof(point), &len) != 1) {
+      return OpenSslError("EC public key encoding", absl::StatusCode::kInvalidArgument);
+    }
+    COCOON_ASSIGN_OR_RETURN(
+        EvpPkeyPtr pub,
+        EcPublicFromPoint(type, absl::string_view(reinterpret_cast<char*>(point), len)));
+    return PublicKey(pub.release(), type);
+  }
   // Keep only the public half, so a PublicKey never carries private material. Exported as
   // parameters rather than through DER: OpenSSL 3's decoders cost ~200 us per key.
   OSSL_PARAM* raw_params = nullptr;
@@ -408,21 +459,9 @@ absl::StatusOr<PublicKey> PublicKey::FromRsa(absl::string_view n, absl::string_v
 absl::StatusOr<PublicKey> PublicKey::FromEcPoint(KeyType type, absl::string_view x,
                                                  absl::string_view y) {
   COCOON_ASSIGN_OR_RETURN(std::string point, EncodedPoint(type, x, y));
-  OsslParamBldPtr bld(OSSL_PARAM_BLD_new());
-  if (bld == nullptr ||
-      OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, OsslGroupName(type),
-                                      0) != 1 ||
-      OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(),
-                                       point.size()) != 1) {
-    return OpenSslError("OSSL_PARAM_BLD");
-  }
-  auto pkey = FromData("EC", EVP_PKEY_PUBLIC_KEY, bld.get(), "EC public key");
-  if (!pkey.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("EC ", JoseCurveName(type), " public key: point is not on the curve"));
-  }
-  COCOON_RETURN_IF_ERROR(CheckEcKey(pkey->get(), /*with_private=*/false));
-  return PublicKey(pkey->release(), type);
+  COCOON_ASSIGN_OR_RETURN(EvpPkeyPtr pkey, EcPublicFromPoint(type, point));
+  COCOON_RETURN_IF_ERROR(CheckEcKey(pkey.get(), /*with_private=*/false));
+  return PublicKey(pkey.release(), type);
 }
 
 absl::StatusOr<PublicKey> PublicKey::FromEd25519(absl::string_view raw) {
@@ -592,9 +631,14 @@ absl::StatusOr<PrivateKey> PrivateKey::Generate(KeyType type, int rsa_bits) {
       break;
     case KeyType::kEcP256:
     case KeyType::kEcP384:
-    case KeyType::kEcP521:
-      pkey = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", OsslGroupName(type));
+    case KeyType::kEcP521: {
+      EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, EcParams(type), nullptr));
+      if (ctx == nullptr || EVP_PKEY_keygen_init(ctx.get()) != 1 ||
+          EVP_PKEY_generate(ctx.get(), &pkey) != 1) {
+        pkey = nullptr;
+      }
       break;
+    }
     case KeyType::kEd25519:
       pkey = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
       break;
