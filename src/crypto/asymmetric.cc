@@ -7,6 +7,7 @@
 #include <openssl/rsa.h>
 
 #include <climits>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "base/status.h"
@@ -100,6 +101,20 @@ const EVP_MD* SignatureMd(SignatureAlg alg) {
       return nullptr;
   }
   return nullptr;
+}
+
+const char* SignatureMdName(SignatureAlg alg) {
+  const EVP_MD* md = SignatureMd(alg);
+  return md == nullptr ? nullptr : EVP_MD_get0_name(md);
+}
+
+// A fresh context to sign or verify with, copied from a prepared one.
+absl::StatusOr<EvpMdCtxPtr> CopyPrepared(const EVP_MD_CTX* prepared, SignatureAlg alg) {
+  EvpMdCtxPtr ctx(EVP_MD_CTX_new());
+  if (ctx == nullptr || EVP_MD_CTX_copy_ex(ctx.get(), prepared) != 1) {
+    return OpenSslError(absl::StrCat(SignatureAlgName(alg), " context copy"));
+  }
+  return ctx;
 }
 
 bool IsEcdsa(SignatureAlg alg) {
@@ -276,60 +291,114 @@ absl::Status CheckSignatureAlgForKey(SignatureAlg alg, KeyType type) {
 }
 
 absl::StatusOr<std::string> Sign(const PrivateKey& key, SignatureAlg alg, absl::string_view data) {
-  COCOON_RETURN_IF_ERROR(CheckSignatureAlgForKey(alg, key.type()));
-  EvpMdCtxPtr ctx(EVP_MD_CTX_new());
-  if (ctx == nullptr) return OpenSslError("EVP_MD_CTX_new");
-  EVP_PKEY_CTX* pctx = nullptr;
-  if (EVP_DigestSignInit_ex(
-          ctx.get(), &pctx,
-          SignatureMd(alg) == nullptr ? nullptr : EVP_MD_get0_name(SignatureMd(alg)), nullptr,
-          nullptr, key.get(), nullptr) != 1) {
-    return OpenSslError(absl::StrCat(SignatureAlgName(alg), " sign init"));
-  }
-  if (alg == SignatureAlg::kPs256) COCOON_RETURN_IF_ERROR(SetPss(pctx));
-  size_t len = 0;
-  if (EVP_DigestSign(ctx.get(), nullptr, &len, Uc(data), data.size()) != 1) {
-    return OpenSslError(absl::StrCat(SignatureAlgName(alg), " sign"));
-  }
-  std::string sig(len, '\0');
-  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len, Uc(data),
-                     data.size()) != 1) {
-    return OpenSslError(absl::StrCat(SignatureAlgName(alg), " sign"));
-  }
-  sig.resize(len);
-  if (IsEcdsa(alg)) return EcdsaDerToRaw(sig, EcFieldSize(key.type()));
-  return sig;
+  COCOON_ASSIGN_OR_RETURN(Signer signer, Signer::Create(key, alg));
+  return signer.Sign(data);
 }
 
 absl::Status Verify(const PublicKey& key, SignatureAlg alg, absl::string_view data,
                     absl::string_view signature) {
+  COCOON_ASSIGN_OR_RETURN(SignatureVerifier verifier, SignatureVerifier::Create(key, alg));
+  return verifier.Verify(data, signature);
+}
+
+absl::StatusOr<Signer> Signer::Create(const PrivateKey& key, SignatureAlg alg) {
   COCOON_RETURN_IF_ERROR(CheckSignatureAlgForKey(alg, key.type()));
+  EvpMdCtxPtr ctx(EVP_MD_CTX_new());
+  if (ctx == nullptr) return OpenSslError("EVP_MD_CTX_new");
+  EVP_PKEY_CTX* pctx = nullptr;
+  if (EVP_DigestSignInit_ex(ctx.get(), &pctx, SignatureMdName(alg), nullptr, nullptr, key.get(),
+                            nullptr) != 1) {
+    return OpenSslError(absl::StrCat(SignatureAlgName(alg), " sign init"));
+  }
+  if (alg == SignatureAlg::kPs256) COCOON_RETURN_IF_ERROR(SetPss(pctx));
+  const int max_size = EVP_PKEY_get_size(key.get());
+  if (max_size <= 0) return OpenSslError(absl::StrCat(SignatureAlgName(alg), " signature size"));
+  return Signer(ctx.release(), alg, key.type(), static_cast<size_t>(max_size));
+}
+
+Signer::Signer(Signer&& other) noexcept
+    : ctx_(std::exchange(other.ctx_, nullptr)),
+      alg_(other.alg_),
+      type_(other.type_),
+      max_size_(other.max_size_) {}
+
+Signer& Signer::operator=(Signer&& other) noexcept {
+  if (this != &other) {
+    EVP_MD_CTX_free(ctx_);
+    ctx_ = std::exchange(other.ctx_, nullptr);
+    alg_ = other.alg_;
+    type_ = other.type_;
+    max_size_ = other.max_size_;
+  }
+  return *this;
+}
+
+Signer::~Signer() { EVP_MD_CTX_free(ctx_); }
+
+absl::StatusOr<std::string> Signer::Sign(absl::string_view data) const {
+  COCOON_ASSIGN_OR_RETURN(EvpMdCtxPtr ctx, CopyPrepared(ctx_, alg_));
+  // The size query and the final step would each duplicate the context again; the maximum
+  // signature size is known, and the copy is used once.
+  EVP_MD_CTX_set_flags(ctx.get(), EVP_MD_CTX_FLAG_FINALISE);
+  size_t len = max_size_;
+  std::string sig(len, '\0');
+  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len, Uc(data),
+                     data.size()) != 1) {
+    return OpenSslError(absl::StrCat(SignatureAlgName(alg_), " sign"));
+  }
+  sig.resize(len);
+  if (IsEcdsa(alg_)) return EcdsaDerToRaw(sig, EcFieldSize(type_));
+  return sig;
+}
+
+absl::StatusOr<SignatureVerifier> SignatureVerifier::Create(const PublicKey& key,
+                                                            SignatureAlg alg) {
+  COCOON_RETURN_IF_ERROR(CheckSignatureAlgForKey(alg, key.type()));
+  EvpMdCtxPtr ctx(EVP_MD_CTX_new());
+  if (ctx == nullptr) return OpenSslError("EVP_MD_CTX_new");
+  EVP_PKEY_CTX* pctx = nullptr;
+  if (EVP_DigestVerifyInit_ex(ctx.get(), &pctx, SignatureMdName(alg), nullptr, nullptr, key.get(),
+                              nullptr) != 1) {
+    return OpenSslError(absl::StrCat(SignatureAlgName(alg), " verify init"));
+  }
+  if (alg == SignatureAlg::kPs256) COCOON_RETURN_IF_ERROR(SetPss(pctx));
+  return SignatureVerifier(ctx.release(), alg, key.type());
+}
+
+SignatureVerifier::SignatureVerifier(SignatureVerifier&& other) noexcept
+    : ctx_(std::exchange(other.ctx_, nullptr)), alg_(other.alg_), type_(other.type_) {}
+
+SignatureVerifier& SignatureVerifier::operator=(SignatureVerifier&& other) noexcept {
+  if (this != &other) {
+    EVP_MD_CTX_free(ctx_);
+    ctx_ = std::exchange(other.ctx_, nullptr);
+    alg_ = other.alg_;
+    type_ = other.type_;
+  }
+  return *this;
+}
+
+SignatureVerifier::~SignatureVerifier() { EVP_MD_CTX_free(ctx_); }
+
+absl::Status SignatureVerifier::Verify(absl::string_view data, absl::string_view signature) const {
   std::string der;
   absl::string_view sig = signature;
-  if (IsEcdsa(alg)) {
-    const size_t want = 2 * EcFieldSize(key.type());
+  if (IsEcdsa(alg_)) {
+    const size_t want = 2 * EcFieldSize(type_);
     if (signature.size() != want) {
-      return absl::InvalidArgumentError(absl::StrCat(SignatureAlgName(alg), " signature must be ",
+      return absl::InvalidArgumentError(absl::StrCat(SignatureAlgName(alg_), " signature must be ",
                                                      want, " bytes (r || s), got ",
                                                      signature.size()));
     }
     COCOON_ASSIGN_OR_RETURN(der, EcdsaRawToDer(signature));
     sig = der;
   }
-  EvpMdCtxPtr ctx(EVP_MD_CTX_new());
-  if (ctx == nullptr) return OpenSslError("EVP_MD_CTX_new");
-  EVP_PKEY_CTX* pctx = nullptr;
-  if (EVP_DigestVerifyInit_ex(
-          ctx.get(), &pctx,
-          SignatureMd(alg) == nullptr ? nullptr : EVP_MD_get0_name(SignatureMd(alg)), nullptr,
-          nullptr, key.get(), nullptr) != 1) {
-    return OpenSslError(absl::StrCat(SignatureAlgName(alg), " verify init"));
-  }
-  if (alg == SignatureAlg::kPs256) COCOON_RETURN_IF_ERROR(SetPss(pctx));
+  COCOON_ASSIGN_OR_RETURN(EvpMdCtxPtr ctx, CopyPrepared(ctx_, alg_));
+  EVP_MD_CTX_set_flags(ctx.get(), EVP_MD_CTX_FLAG_FINALISE);
   const int rc = EVP_DigestVerify(ctx.get(), Uc(sig), sig.size(), Uc(data), data.size());
   ERR_clear_error();
   if (rc != 1) {
-    return absl::UnauthenticatedError(absl::StrCat(SignatureAlgName(alg), ": signature invalid"));
+    return absl::UnauthenticatedError(absl::StrCat(SignatureAlgName(alg_), ": signature invalid"));
   }
   return absl::OkStatus();
 }

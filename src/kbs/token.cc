@@ -67,8 +67,10 @@ absl::StatusOr<std::unique_ptr<TokenSigner>> TokenSigner::FromKey(
   header["alg"] = "ES256";
   header["typ"] = "JWT";
   header["jwk"] = OrderedJson::parse(jwk.dump());
+  COCOON_ASSIGN_OR_RETURN(crypto::Signer signer,
+                          crypto::Signer::Create(key, crypto::SignatureAlg::kEs256));
   return std::unique_ptr<TokenSigner>(
-      new TokenSigner(std::move(key), Base64UrlEncode(header.dump())));
+      new TokenSigner(std::move(key), std::move(signer), Base64UrlEncode(header.dump())));
 }
 
 absl::StatusOr<std::unique_ptr<TokenSigner>> TokenSigner::Create(const TokenBrokerConfig& broker) {
@@ -107,8 +109,7 @@ absl::StatusOr<std::unique_ptr<TokenSigner>> TokenSigner::Create(const TokenBrok
 
 absl::StatusOr<std::string> TokenSigner::Sign(absl::string_view claims_json) const {
   const std::string signing_input = absl::StrCat(header_b64_, ".", Base64UrlEncode(claims_json));
-  COCOON_ASSIGN_OR_RETURN(std::string sig,
-                          crypto::Sign(key_, crypto::SignatureAlg::kEs256, signing_input));
+  COCOON_ASSIGN_OR_RETURN(std::string sig, signer_.Sign(signing_input));
   return absl::StrCat(signing_input, ".", Base64UrlEncode(sig));
 }
 
@@ -153,6 +154,11 @@ absl::StatusOr<std::unique_ptr<TokenVerifier>> TokenVerifier::Create(
     const AttestationTokenConfig& config, std::optional<crypto::PublicKey> own_key) {
   std::unique_ptr<TokenVerifier> v(new TokenVerifier());
   v->own_key_ = std::move(own_key);
+  if (v->own_key_ && v->own_key_->type() == crypto::KeyType::kEcP256) {
+    COCOON_ASSIGN_OR_RETURN(auto verifier, crypto::SignatureVerifier::Create(
+                                               *v->own_key_, crypto::SignatureAlg::kEs256));
+    v->own_verifier_ = std::move(verifier);
+  }
   v->insecure_header_jwk_ = config.insecure_header_jwk;
   for (const std::string& path : config.trusted_certs_paths) {
     COCOON_ASSIGN_OR_RETURN(std::string pem, ReadFile(path, 4 << 20));
@@ -190,6 +196,7 @@ absl::StatusOr<std::string> TokenVerifier::Verify(absl::string_view token) const
   options.require_exp = true;
   if (own_key_ && !own_header_b64_.empty() && token.size() > own_header_b64_.size() &&
       token[own_header_b64_.size()] == '.' && absl::StartsWith(token, own_header_b64_)) {
+    if (own_verifier_) return jose::JwtVerify(token, *own_verifier_, options);
     return jose::JwtVerify(token, *own_key_, {crypto::SignatureAlg::kEs256}, options);
   }
   COCOON_ASSIGN_OR_RETURN(jose::JwsParts parts, jose::JwsParse(token));

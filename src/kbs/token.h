@@ -19,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "crypto/asymmetric.h"
 #include "crypto/keys.h"
 #include "kbs/config.h"
 
@@ -40,9 +41,13 @@ class TokenSigner {
   bool ephemeral() const { return ephemeral_; }
 
  private:
-  TokenSigner(crypto::PrivateKey key, std::string header_b64)
-      : key_(std::move(key)), public_key_(key_.GetPublic()), header_b64_(std::move(header_b64)) {}
+  TokenSigner(crypto::PrivateKey key, crypto::Signer signer, std::string header_b64)
+      : key_(std::move(key)),
+        signer_(std::move(signer)),
+        public_key_(key_.GetPublic()),
+        header_b64_(std::move(header_b64)) {}
   crypto::PrivateKey key_;
+  crypto::Signer signer_;  // ES256 with key_, prepared once
   crypto::PublicKey public_key_;
   std::string header_b64_;  // base64url of the protected header
   bool ephemeral_ = false;
@@ -73,6 +78,7 @@ class TokenVerifier {
  private:
   TokenVerifier() = default;
   std::optional<crypto::PublicKey> own_key_;
+  std::optional<crypto::SignatureVerifier> own_verifier_;  // ES256 with own_key_, prepared once
   std::string own_header_b64_;
   bool insecure_header_jwk_ = false;
   std::string trusted_pem_;

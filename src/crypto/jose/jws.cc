@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "absl/types/span.h"
 #include "base/encoding.h"
 #include "base/json.h"
 #include "base/status.h"
@@ -91,9 +92,11 @@ absl::StatusOr<JwsParts> JwsParse(absl::string_view token) {
   return parts;
 }
 
-absl::StatusOr<VerifiedJws> JwsVerify(absl::string_view token, const crypto::PublicKey& key,
-                                      const std::vector<crypto::SignatureAlg>& allowed_algs) {
-  COCOON_ASSIGN_OR_RETURN(JwsParts parts, JwsParse(token));
+namespace {
+
+// The header's algorithm, if it is one of `allowed_algs`.
+absl::StatusOr<crypto::SignatureAlg> AllowedAlg(
+    const JwsParts& parts, absl::Span<const crypto::SignatureAlg> allowed_algs) {
   const std::optional<crypto::SignatureAlg> alg = crypto::SignatureAlgFromName(parts.alg);
   if (!alg.has_value()) {
     if (parts.alg == "none") return NotAllowed("none (unsigned tokens are never accepted)");
@@ -102,15 +105,37 @@ absl::StatusOr<VerifiedJws> JwsVerify(absl::string_view token, const crypto::Pub
   if (std::find(allowed_algs.begin(), allowed_algs.end(), *alg) == allowed_algs.end()) {
     return NotAllowed(absl::StrCat(parts.alg, " (not in the allowed list)"));
   }
-  if (auto st = crypto::CheckSignatureAlgForKey(*alg, key.type()); !st.ok()) {
-    return NotAllowed(st.message());
-  }
-  absl::Status st = crypto::Verify(key, *alg, parts.signing_input, parts.signature);
+  return *alg;
+}
+
+absl::StatusOr<VerifiedJws> Verified(JwsParts parts, const absl::Status& st) {
   if (st.code() == absl::StatusCode::kUnauthenticated) {
     return absl::UnauthenticatedError(absl::StrCat("JWS signature invalid (", parts.alg, ")"));
   }
   if (!st.ok()) return Malformed(absl::StrCat("signature: ", st.message()));
   return VerifiedJws{std::move(parts.header), std::move(parts.payload)};
+}
+
+}  // namespace
+
+absl::StatusOr<VerifiedJws> JwsVerify(absl::string_view token, const crypto::PublicKey& key,
+                                      const std::vector<crypto::SignatureAlg>& allowed_algs) {
+  COCOON_ASSIGN_OR_RETURN(JwsParts parts, JwsParse(token));
+  COCOON_ASSIGN_OR_RETURN(crypto::SignatureAlg alg, AllowedAlg(parts, allowed_algs));
+  if (auto st = crypto::CheckSignatureAlgForKey(alg, key.type()); !st.ok()) {
+    return NotAllowed(st.message());
+  }
+  const absl::Status st = crypto::Verify(key, alg, parts.signing_input, parts.signature);
+  return Verified(std::move(parts), st);
+}
+
+absl::StatusOr<VerifiedJws> JwsVerify(absl::string_view token,
+                                      const crypto::SignatureVerifier& verifier) {
+  COCOON_ASSIGN_OR_RETURN(JwsParts parts, JwsParse(token));
+  const crypto::SignatureAlg allowed[] = {verifier.alg()};
+  COCOON_RETURN_IF_ERROR(AllowedAlg(parts, allowed).status());
+  const absl::Status st = verifier.Verify(parts.signing_input, parts.signature);
+  return Verified(std::move(parts), st);
 }
 
 absl::StatusOr<std::string> JwtSign(absl::string_view claims_json, const crypto::PrivateKey& key,
@@ -122,10 +147,10 @@ absl::StatusOr<std::string> JwtSign(absl::string_view claims_json, const crypto:
   return JwsSign(header, claims_json, key, alg);
 }
 
-absl::StatusOr<std::string> JwtVerify(absl::string_view token, const crypto::PublicKey& key,
-                                      const std::vector<crypto::SignatureAlg>& allowed_algs,
-                                      const JwtVerifyOptions& options) {
-  COCOON_ASSIGN_OR_RETURN(VerifiedJws jws, JwsVerify(token, key, allowed_algs));
+namespace {
+
+// Checks the claims of a verified JWT and returns them.
+absl::StatusOr<std::string> CheckJwtClaims(VerifiedJws jws, const JwtVerifyOptions& options) {
   auto claims = ParseJson(jws.payload, "claims");
   if (!claims.ok()) return JwtMalformed(claims.status().message());
   if (!claims->is_object()) return JwtMalformed("claims are not a JSON object");
@@ -154,6 +179,22 @@ absl::StatusOr<std::string> JwtVerify(absl::string_view token, const crypto::Pub
         absl::StrFormat("JWT not yet valid (nbf %.0f, now %.0f)", *nbf, now));
   }
   return std::move(jws.payload);
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> JwtVerify(absl::string_view token, const crypto::PublicKey& key,
+                                      const std::vector<crypto::SignatureAlg>& allowed_algs,
+                                      const JwtVerifyOptions& options) {
+  COCOON_ASSIGN_OR_RETURN(VerifiedJws jws, JwsVerify(token, key, allowed_algs));
+  return CheckJwtClaims(std::move(jws), options);
+}
+
+absl::StatusOr<std::string> JwtVerify(absl::string_view token,
+                                      const crypto::SignatureVerifier& verifier,
+                                      const JwtVerifyOptions& options) {
+  COCOON_ASSIGN_OR_RETURN(VerifiedJws jws, JwsVerify(token, verifier));
+  return CheckJwtClaims(std::move(jws), options);
 }
 
 }  // namespace cocoon::jose

@@ -50,6 +50,10 @@ struct VerifiedJws {
 absl::StatusOr<VerifiedJws> JwsVerify(absl::string_view token, const crypto::PublicKey& key,
                                       const std::vector<crypto::SignatureAlg>& allowed_algs);
 
+// The same with a prepared verifier: the header's "alg" must be verifier.alg().
+absl::StatusOr<VerifiedJws> JwsVerify(absl::string_view token,
+                                      const crypto::SignatureVerifier& verifier);
+
 // Signs a JWT: header {"alg":..,"typ":"JWT"}, payload = `claims_json` (must be a JSON object).
 absl::StatusOr<std::string> JwtSign(absl::string_view claims_json, const crypto::PrivateKey& key,
                                     crypto::SignatureAlg alg);
@@ -63,6 +67,10 @@ struct JwtVerifyOptions {
 // against options.clock() with options.leeway. Returns the claims JSON text.
 absl::StatusOr<std::string> JwtVerify(absl::string_view token, const crypto::PublicKey& key,
                                       const std::vector<crypto::SignatureAlg>& allowed_algs,
+                                      const JwtVerifyOptions& options = {});
+// The same with a prepared verifier (see JwsVerify).
+absl::StatusOr<std::string> JwtVerify(absl::string_view token,
+                                      const crypto::SignatureVerifier& verifier,
                                       const JwtVerifyOptions& options = {});
 
 }  // namespace cocoon::jose

@@ -1,6 +1,11 @@
 #include "crypto/asymmetric.h"
 
+#include <atomic>
 #include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
 
 #include "crypto/stream_cipher.h"
 #include "gmock/gmock.h"
@@ -158,6 +163,42 @@ TEST_P(SignatureTest, SignsVerifiesAndRejectsTampering) {
   EXPECT_ERROR_HAS(Verify(other.GetPublic(), c.alg, "payload", *sig), "signature invalid");
 }
 
+TEST_P(SignatureTest, PreparedSignerAndVerifierAreReusableFromManyThreads) {
+  const SignCase& c = GetParam();
+  PrivateKey key = MustGenerate(c.type);
+  auto signer = Signer::Create(key, c.alg);
+  ASSERT_TRUE(signer.ok()) << signer.status();
+  auto verifier = SignatureVerifier::Create(key.GetPublic(), c.alg);
+  ASSERT_TRUE(verifier.ok()) << verifier.status();
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 5; ++i) {
+        const std::string data = absl::StrCat("payload ", t, " ", i);
+        auto sig = signer->Sign(data);
+        if (!sig.ok() || (c.raw_size != 0 && sig->size() != c.raw_size) ||
+            !verifier->Verify(data, *sig).ok() ||
+            !Verify(key.GetPublic(), c.alg, data, *sig).ok() ||
+            verifier->Verify(absl::StrCat(data, "!"), *sig).code() !=
+                absl::StatusCode::kUnauthenticated) {
+          ++failures;
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  auto one_shot = Sign(key, c.alg, "x");
+  ASSERT_TRUE(one_shot.ok());
+  EXPECT_TRUE(verifier->Verify("x", *one_shot).ok());
+  // Moving keeps the prepared state usable.
+  Signer moved = *std::move(signer);
+  auto sig = moved.Sign("y");
+  ASSERT_TRUE(sig.ok()) << sig.status();
+  EXPECT_TRUE(verifier->Verify("y", *sig).ok());
+}
+
 INSTANTIATE_TEST_SUITE_P(AllAlgs, SignatureTest,
                          ::testing::Values(SignCase{SignatureAlg::kEs256, KeyType::kEcP256, 64},
                                            SignCase{SignatureAlg::kEs384, KeyType::kEcP384, 96},
@@ -174,6 +215,9 @@ TEST(Signature, RejectsAlgorithmKeyMismatchAndBadRawLength) {
   EXPECT_ERROR_HAS(Sign(p256, SignatureAlg::kEs384, "x"),
                    "algorithm ES384 needs an EC P-384 key, got EC P-256");
   EXPECT_ERROR_HAS(Sign(p256, SignatureAlg::kRs256, "x"), "needs an RSA key");
+  EXPECT_ERROR_HAS(Signer::Create(p256, SignatureAlg::kEs384), "needs an EC P-384 key");
+  EXPECT_ERROR_HAS(SignatureVerifier::Create(p256.GetPublic(), SignatureAlg::kRs256),
+                   "needs an RSA key");
   EXPECT_ERROR_HAS(Verify(p256.GetPublic(), SignatureAlg::kEs256, "x", std::string(63, 'x')),
                    "ES256 signature must be 64 bytes");
 }

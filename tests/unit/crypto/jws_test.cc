@@ -217,6 +217,29 @@ TEST(JwtVerify, ChecksExpiryOfRfc7515TokenAgainstTheInjectedClock) {
   EXPECT_ERROR_HAS(JwtVerify(token, key, {SignatureAlg::kEs256}, no_leeway), "JWT expired");
 }
 
+TEST(JwtVerify, PreparedVerifierGivesTheSameAnswers) {
+  const std::string token = Rfc7515Es256Token();
+  auto verifier = crypto::SignatureVerifier::Create(Rfc7515EcKey(), SignatureAlg::kEs256);
+  ASSERT_TRUE(verifier.ok()) << verifier.status();
+  auto valid = JwtVerify(token, *verifier, ClockAt(1300819380 - 3600));
+  ASSERT_TRUE(valid.ok()) << valid.status();
+  EXPECT_EQ(*valid, kRfc7515Claims);
+  EXPECT_ERROR_HAS(JwtVerify(token, *verifier, ClockAt(1300819380 + 61)),
+                   "JWT expired (exp 1300819380, now 1300819441)");
+  std::string tampered = token;
+  tampered[tampered.size() - 5] = tampered[tampered.size() - 5] == 'A' ? 'B' : 'A';
+  auto bad = JwtVerify(tampered, *verifier, ClockAt(1300819380));
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_ERROR_HAS(bad, "JWS signature invalid (ES256)");
+  // An algorithm other than the verifier's is refused before any signature check.
+  PrivateKey ed = *PrivateKey::Generate(crypto::KeyType::kEd25519);
+  auto ed_token = JwtSign(R"({"exp":2000})", ed, SignatureAlg::kEdDsa);
+  ASSERT_TRUE(ed_token.ok());
+  auto refused = JwtVerify(*ed_token, *verifier, ClockAt(1));
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_ERROR_HAS(refused, "JWS alg not allowed: EdDSA (not in the allowed list)");
+}
+
 TEST(JwtVerify, ChecksNotBeforeAndRequiredExp) {
   const PrivateKey& key = CachedKey(KeyType::kEd25519);
   auto token = JwtSign(R"({"sub":"node","nbf":2000,"exp":3000})", key, SignatureAlg::kEdDsa);
