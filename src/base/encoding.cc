@@ -37,27 +37,30 @@ int HexValue(char c) {
 }  // namespace
 
 std::string Base64Encode(absl::string_view data, Base64Alphabet alphabet, bool pad) {
-  const absl::string_view chars = alphabet == Base64Alphabet::kStandard ? kStdChars : kUrlChars;
-  std::string out;
-  out.reserve((data.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 3 <= data.size(); i += 3) {
-    uint32_t v = (uint32_t{static_cast<uint8_t>(data[i])} << 16) |
-                 (uint32_t{static_cast<uint8_t>(data[i + 1])} << 8) |
-                 uint32_t{static_cast<uint8_t>(data[i + 2])};
-    out.push_back(chars[(v >> 18) & 63]);
-    out.push_back(chars[(v >> 12) & 63]);
-    out.push_back(chars[(v >> 6) & 63]);
-    out.push_back(chars[v & 63]);
+  const char* chars = (alphabet == Base64Alphabet::kStandard ? kStdChars : kUrlChars).data();
+  const size_t full = data.size() / 3;
+  const size_t rest = data.size() - full * 3;
+  const size_t tail = rest == 0 ? 0 : (pad ? 4 : rest + 1);
+  std::string out(full * 4 + tail, '\0');
+  const auto* in = reinterpret_cast<const uint8_t*>(data.data());
+  char* o = out.data();
+  for (size_t i = 0; i < full; ++i, in += 3, o += 4) {
+    const uint32_t v = (uint32_t{in[0]} << 16) | (uint32_t{in[1]} << 8) | uint32_t{in[2]};
+    o[0] = chars[v >> 18];
+    o[1] = chars[(v >> 12) & 63];
+    o[2] = chars[(v >> 6) & 63];
+    o[3] = chars[v & 63];
   }
-  const size_t rest = data.size() - i;
   if (rest > 0) {
-    uint32_t v = uint32_t{static_cast<uint8_t>(data[i])} << 16;
-    if (rest == 2) v |= uint32_t{static_cast<uint8_t>(data[i + 1])} << 8;
-    out.push_back(chars[(v >> 18) & 63]);
-    out.push_back(chars[(v >> 12) & 63]);
-    if (rest == 2) out.push_back(chars[(v >> 6) & 63]);
-    if (pad) out.append(rest == 1 ? "==" : "=");
+    uint32_t v = uint32_t{in[0]} << 16;
+    if (rest == 2) v |= uint32_t{in[1]} << 8;
+    o[0] = chars[v >> 18];
+    o[1] = chars[(v >> 12) & 63];
+    if (rest == 2) o[2] = chars[(v >> 6) & 63];
+    if (pad) {
+      if (rest == 1) o[2] = '=';
+      o[3] = '=';
+    }
   }
   return out;
 }
@@ -95,11 +98,29 @@ absl::StatusOr<std::string> Base64Decode(absl::string_view text, Base64Alphabet 
     return absl::InvalidArgumentError(
         absl::StrCat("base64: truncated input, dangling character at byte ", len - 1));
   }
-  std::string out;
-  out.reserve(len / 4 * 3 + 2);
+  std::string out(len / 4 * 3 + (len % 4 == 0 ? 0 : len % 4 - 1), '\0');
+  char* o = out.data();
+  // Four symbols make three bytes; the tail (2 or 3 symbols) goes bit by bit below.
+  const size_t quads = len / 4;
+  for (size_t q = 0; q < quads; ++q, o += 3) {
+    const size_t i = q * 4;
+    const int8_t a = table[static_cast<uint8_t>(text[i])];
+    const int8_t b = table[static_cast<uint8_t>(text[i + 1])];
+    const int8_t c = table[static_cast<uint8_t>(text[i + 2])];
+    const int8_t d = table[static_cast<uint8_t>(text[i + 3])];
+    if ((a | b | c | d) < 0) {
+      const size_t bad = a < 0 ? i : b < 0 ? i + 1 : c < 0 ? i + 2 : i + 3;
+      return absl::InvalidArgumentError(absl::StrCat("base64: illegal character at byte ", bad));
+    }
+    const uint32_t v = (static_cast<uint32_t>(a) << 18) | (static_cast<uint32_t>(b) << 12) |
+                       (static_cast<uint32_t>(c) << 6) | static_cast<uint32_t>(d);
+    o[0] = static_cast<char>(v >> 16);
+    o[1] = static_cast<char>((v >> 8) & 0xff);
+    o[2] = static_cast<char>(v & 0xff);
+  }
   uint32_t acc = 0;
   int bits = 0;
-  for (size_t i = 0; i < len; ++i) {
+  for (size_t i = quads * 4; i < len; ++i) {
     const int8_t v = table[static_cast<uint8_t>(text[i])];
     if (v < 0) {
       return absl::InvalidArgumentError(absl::StrCat("base64: illegal character at byte ", i));
@@ -108,7 +129,7 @@ absl::StatusOr<std::string> Base64Decode(absl::string_view text, Base64Alphabet 
     bits += 6;
     if (bits >= 8) {
       bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xff));
+      *o++ = static_cast<char>((acc >> bits) & 0xff);
     }
   }
   // Non-canonical encodings (non-zero bits in the last symbol) are rejected, as Go's strict

@@ -1,5 +1,6 @@
 #include "base/encoding.h"
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -40,6 +41,18 @@ TEST(Base64Test, RejectsIllegalCharacterWithOffset) {
   auto r = Base64Decode("Zm9v!mFy");
   ASSERT_FALSE(r.ok());
   EXPECT_THAT(r.status().message(), HasSubstr("illegal character at byte 4"));
+}
+
+TEST(Base64Test, ReportsTheFirstIllegalCharacterAtEveryPosition) {
+  const std::string good = Base64UrlEncode("0123456789");  // 14 symbols: 3 quads and a tail
+  for (size_t i = 0; i < good.size(); ++i) {
+    std::string bad = good;
+    bad[i] = '.';
+    if (i + 1 < bad.size()) bad[i + 1] = '+';  // a second illegal symbol must not be reported
+    auto r = Base64UrlDecode(bad);
+    ASSERT_FALSE(r.ok());
+    EXPECT_THAT(r.status().message(), HasSubstr(absl::StrCat("illegal character at byte ", i)));
+  }
 }
 
 TEST(Base64Test, RequiredPaddingRejectsUnpadded) {
