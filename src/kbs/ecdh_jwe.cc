@@ -2,7 +2,6 @@
 
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
-#include <openssl/param_build.h>
 
 #include <map>
 #include <memory>
@@ -24,86 +23,65 @@ namespace {
 constexpr absl::string_view kAlg = "ECDH-ES+A256KW";
 constexpr size_t kMaxCachedKeys = 4096;
 
-struct PkeyFree {
-  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
-};
 struct CtxFree {
   void operator()(EVP_PKEY_CTX* p) const { EVP_PKEY_CTX_free(p); }
 };
-using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
 using Ctx = std::unique_ptr<EVP_PKEY_CTX, CtxFree>;
 
 absl::Status OpenSslError(absl::string_view what) {
   return absl::InternalError(absl::StrCat("OpenSSL: ", what, " failed"));
 }
 
-absl::StatusOr<size_t> FieldSize(absl::string_view crv, const char** group) {
-  if (crv == "P-256") {
-    *group = "prime256v1";
-    return 32;
-  }
-  if (crv == "P-521") {
-    *group = "secp521r1";
-    return 66;
-  }
+crypto::KeyType CurveType(size_t field_size) {
+  return field_size == 32 ? crypto::KeyType::kEcP256 : crypto::KeyType::kEcP521;
+}
+
+absl::StatusOr<size_t> FieldSize(absl::string_view crv) {
+  if (crv == "P-256") return 32;
+  if (crv == "P-521") return 66;
   return absl::InvalidArgumentError(absl::StrCat("ECDH-ES+A256KW: unsupported crv \"", crv, "\""));
 }
 
-absl::StatusOr<Pkey> PublicFromPoint(const char* group, absl::string_view point) {
-  std::unique_ptr<OSSL_PARAM_BLD, void (*)(OSSL_PARAM_BLD*)> bld(OSSL_PARAM_BLD_new(),
-                                                                 OSSL_PARAM_BLD_free);
-  if (!bld || !OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, group, 0) ||
-      !OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(),
-                                        point.size())) {
-    return OpenSslError("OSSL_PARAM_BLD");
+// A JWK point (base64url x and y) as a checked public key, on the cached curve parameters.
+absl::StatusOr<crypto::PublicKey> ImportPoint(absl::string_view crv, absl::string_view x,
+                                              absl::string_view y) {
+  COCOON_ASSIGN_OR_RETURN(size_t n, FieldSize(crv));
+  COCOON_ASSIGN_OR_RETURN(std::string xb, Base64UrlDecode(x));
+  COCOON_ASSIGN_OR_RETURN(std::string yb, Base64UrlDecode(y));
+  if (xb.size() != n || yb.size() != n) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("ECDH-ES+A256KW: ", crv, " coordinates must be ", n, " bytes"));
   }
-  std::unique_ptr<OSSL_PARAM, void (*)(OSSL_PARAM*)> params(OSSL_PARAM_BLD_to_param(bld.get()),
-                                                            OSSL_PARAM_free);
-  Ctx ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
-  EVP_PKEY* raw = nullptr;
-  if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
-      EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_PUBLIC_KEY, params.get()) != 1) {
-    return absl::InvalidArgumentError("ECDH-ES+A256KW: the TEE key is not a point on its curve");
+  absl::StatusOr<crypto::PublicKey> key = crypto::PublicKey::FromEcPoint(CurveType(n), xb, yb);
+  if (!key.ok()) {
+    return absl::InvalidArgumentError("ECDH-ES+A256KW: the key is not a valid point on its curve");
   }
-  return Pkey(raw);
+  return key;
 }
 
-// Peer keys by "crv|x|y", each checked once when it enters the cache.
+// TEE keys by "crv|x|y", each checked once when it enters the cache: a TEE asks for several
+// resources with one key, so the server imports it once. (A JWE's epk is new in every message
+// and is imported directly.)
 class PeerCache {
  public:
-  absl::StatusOr<Pkey> Get(absl::string_view crv, absl::string_view x, absl::string_view y) {
+  absl::StatusOr<crypto::PublicKey> Get(absl::string_view crv, absl::string_view x,
+                                        absl::string_view y) {
     const std::string id = absl::StrCat(crv, "|", x, "|", y);
     {
       absl::MutexLock lock(&mu_);
       auto it = keys_.find(id);
-      if (it != keys_.end()) {
-        EVP_PKEY_up_ref(it->second.get());
-        return Pkey(it->second.get());
-      }
+      if (it != keys_.end()) return it->second;
     }
-    const char* group = nullptr;
-    COCOON_ASSIGN_OR_RETURN(size_t n, FieldSize(crv, &group));
-    COCOON_ASSIGN_OR_RETURN(std::string xb, Base64UrlDecode(x));
-    COCOON_ASSIGN_OR_RETURN(std::string yb, Base64UrlDecode(y));
-    if (xb.size() != n || yb.size() != n) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("ECDH-ES+A256KW: ", crv, " coordinates must be ", n, " bytes"));
-    }
-    COCOON_ASSIGN_OR_RETURN(Pkey key, PublicFromPoint(group, absl::StrCat("\x04", xb, yb)));
-    Ctx check(EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr));
-    if (!check || EVP_PKEY_public_check(check.get()) != 1) {
-      return absl::InvalidArgumentError("ECDH-ES+A256KW: the TEE key is not a valid public key");
-    }
+    COCOON_ASSIGN_OR_RETURN(crypto::PublicKey key, ImportPoint(crv, x, y));
     absl::MutexLock lock(&mu_);
     if (keys_.size() >= kMaxCachedKeys) keys_.clear();
-    EVP_PKEY_up_ref(key.get());
-    keys_.emplace(id, Pkey(key.get()));
+    keys_.emplace(id, key);
     return key;
   }
 
  private:
   absl::Mutex mu_;
-  std::map<std::string, Pkey> keys_;
+  std::map<std::string, crypto::PublicKey> keys_;
 };
 
 PeerCache& Peers() {
@@ -146,13 +124,10 @@ absl::StatusOr<std::pair<std::string, std::string>> Coordinates(EVP_PKEY* key, s
 
 absl::StatusOr<std::string> EcdhEsA256KwEncrypt(absl::string_view crv, absl::string_view x,
                                                 absl::string_view y, absl::string_view plaintext) {
-  const char* group = nullptr;
-  COCOON_ASSIGN_OR_RETURN(size_t n, FieldSize(crv, &group));
-  COCOON_ASSIGN_OR_RETURN(Pkey peer, Peers().Get(crv, x, y));
+  COCOON_ASSIGN_OR_RETURN(size_t n, FieldSize(crv));
+  COCOON_ASSIGN_OR_RETURN(crypto::PublicKey peer, Peers().Get(crv, x, y));
   // Generated from cached curve parameters: far cheaper than EVP_PKEY_Q_keygen by name.
-  COCOON_ASSIGN_OR_RETURN(
-      crypto::PrivateKey eph,
-      crypto::PrivateKey::Generate(n == 32 ? crypto::KeyType::kEcP256 : crypto::KeyType::kEcP521));
+  COCOON_ASSIGN_OR_RETURN(crypto::PrivateKey eph, crypto::PrivateKey::Generate(CurveType(n)));
   COCOON_ASSIGN_OR_RETURN(auto epk, Coordinates(eph.get(), n));
   COCOON_ASSIGN_OR_RETURN(SecretBytes z, Derive(eph.get(), peer.get(), /*validate_peer=*/false));
   COCOON_ASSIGN_OR_RETURN(SecretBytes kek, Kek(z));
@@ -195,8 +170,8 @@ absl::StatusOr<SecretBytes> EcdhEsA256KwDecrypt(absl::string_view jwe,
       !epk["x"].is_string() || !epk["y"].is_string()) {
     return absl::InvalidArgumentError("JWE epk is incomplete");
   }
-  COCOON_ASSIGN_OR_RETURN(Pkey peer,
-                          Peers().Get(epk["crv"].get<std::string>(), epk["x"].get<std::string>(),
+  COCOON_ASSIGN_OR_RETURN(crypto::PublicKey peer,
+                          ImportPoint(epk["crv"].get<std::string>(), epk["x"].get<std::string>(),
                                       epk["y"].get<std::string>()));
   COCOON_ASSIGN_OR_RETURN(SecretBytes z, Derive(key.get(), peer.get(), /*validate_peer=*/false));
   COCOON_ASSIGN_OR_RETURN(SecretBytes kek, Kek(z));
