@@ -44,15 +44,18 @@ size_t WriteBody(char* data, size_t size, size_t n, void* user) {
   return size * n;
 }
 
+// Keeps the session cookie's value from one Set-Cookie header value.
+void TakeSessionCookie(absl::string_view value, std::string* cookie) {
+  value = absl::StripAsciiWhitespace(value);
+  if (absl::ConsumePrefix(&value, kSessionCookieName) && absl::ConsumePrefix(&value, "=")) {
+    *cookie = std::string(value.substr(0, value.find(';')));
+  }
+}
+
 size_t WriteHeader(char* data, size_t size, size_t n, void* user) {
-  auto* cookie = static_cast<std::string*>(user);
   absl::string_view line(data, size * n);
   if (absl::StartsWithIgnoreCase(line, "set-cookie:")) {
-    line.remove_prefix(11);
-    line = absl::StripAsciiWhitespace(line);
-    if (absl::ConsumePrefix(&line, kSessionCookieName) && absl::ConsumePrefix(&line, "=")) {
-      *cookie = std::string(line.substr(0, line.find(';')));
-    }
+    TakeSessionCookie(line.substr(11), static_cast<std::string*>(user));
   }
   return size * n;
 }
@@ -181,6 +184,8 @@ class KbsClient::Impl {
   absl::StatusOr<Response> Do(absl::string_view method, absl::string_view path,
                               absl::string_view body, absl::string_view content_type,
                               absl::string_view bearer, bool send_cookie) {
+    if (options_.transport)
+      return DoWithTransport(method, path, body, content_type, bearer, send_cookie);
     curl_easy_reset(curl_);
     const std::string url = absl::StrCat(options_.url, path);
     Response response;
@@ -233,6 +238,33 @@ class KbsClient::Impl {
           absl::StrCat("request to ", url, " failed: ", curl_easy_strerror(rc)));
     }
     curl_easy_getinfo(curl_, CURLINFO_RESPONSE_CODE, &response.status);
+    return response;
+  }
+
+  absl::StatusOr<Response> DoWithTransport(absl::string_view method, absl::string_view path,
+                                           absl::string_view body, absl::string_view content_type,
+                                           absl::string_view bearer, bool send_cookie) {
+    KbsHttpExchange x;
+    x.method = std::string(method);
+    x.url = absl::StrCat(options_.url, path);
+    if (!content_type.empty()) x.headers.emplace_back("Content-Type", std::string(content_type));
+    if (!bearer.empty()) x.headers.emplace_back("Authorization", absl::StrCat("Bearer ", bearer));
+    if (send_cookie && !cookie_.empty()) {
+      x.headers.emplace_back("Cookie", absl::StrCat(kSessionCookieName, "=", cookie_));
+    }
+    x.body = body;
+    absl::StatusOr<KbsHttpReply> reply = options_.transport(x);
+    for (auto& [name, value] : x.headers) {
+      if (name == "Authorization") SecureZero(value.data(), value.size());
+    }
+    if (!reply.ok()) {
+      return absl::UnavailableError(
+          absl::StrCat("request to ", x.url, " failed: ", reply.status().message()));
+    }
+    for (const std::string& c : reply->set_cookies) TakeSessionCookie(c, &cookie_);
+    Response response;
+    response.status = reply->status;
+    response.body = std::move(reply->body);
     return response;
   }
 

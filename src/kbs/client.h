@@ -10,6 +10,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -17,6 +19,21 @@
 #include "crypto/keys.h"
 
 namespace cocoon::kbs {
+
+// One HTTP exchange, for callers that bring their own transport instead of libcurl (the load
+// generator in tests/bench, which must spend as little CPU as it can beside the server).
+struct KbsHttpExchange {
+  std::string method;
+  std::string url;                                           // KbsClientOptions::url + path
+  std::vector<std::pair<std::string, std::string>> headers;  // Content-Type, Authorization, Cookie
+  absl::string_view body;
+};
+struct KbsHttpReply {
+  long status = 0;
+  std::string body;
+  std::vector<std::string> set_cookies;  // the values of the Set-Cookie headers
+};
+using KbsTransport = std::function<absl::StatusOr<KbsHttpReply>(const KbsHttpExchange&)>;
 
 struct KbsClientOptions {
   std::string url = "http://127.0.0.1:8080";  // root, without /kbs/v0
@@ -30,6 +47,8 @@ struct KbsClientOptions {
   int retry_initial_backoff_ms = 100;
   int retry_max_backoff_ms = 2000;
   int64_t token_refresh_margin_sec = 10;
+  // Empty: libcurl (proxies from the environment, HTTPS with cert_file/cert_pem).
+  KbsTransport transport;
 };
 
 // Where the time of the last cached-token call went (milliseconds; zero for a step not taken).

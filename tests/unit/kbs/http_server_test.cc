@@ -155,6 +155,60 @@ TEST_F(HttpServerTest, SlowClientsDoNotStopOthers) {
   for (int fd : slow) close(fd);
 }
 
+TEST_F(HttpServerTest, ClientRunsTheFlowThroughACallerTransport) {
+  // The transport hands each exchange straight to the service: the client must carry the
+  // session cookie from Set-Cookie to the next request and send the body and headers it built.
+  std::vector<std::string> seen;
+  KbsClientOptions options;
+  options.url = "http://kbs.invalid";
+  options.transport = [&](const KbsHttpExchange& x) -> absl::StatusOr<KbsHttpReply> {
+    HttpRequest req;
+    req.method = x.method;
+    req.path = x.url.substr(options.url.size());
+    for (const auto& [name, value] : x.headers) {
+      if (name == "Cookie") req.cookie = value;
+      if (name == "Authorization") req.authorization = value;
+    }
+    req.body = std::string(x.body);
+    seen.push_back(absl::StrCat(x.method, " ", req.path, req.cookie.empty() ? "" : " +cookie"));
+    HttpResponse res = service_->Handle(req);
+    KbsHttpReply reply;
+    reply.status = res.status;
+    reply.body = res.body;
+    for (const auto& [name, value] : res.headers) {
+      if (name == "Set-Cookie") reply.set_cookies.push_back(value);
+    }
+    return reply;
+  };
+  auto client = KbsClient::Create(options);
+  ASSERT_TRUE(client.ok());
+  ASSERT_TRUE((*client)->SetResource("default/image_key/nginx", "s3cret", "").ok());
+  ASSERT_TRUE((*client)->SetResourcePolicy(AllowAllResourcePolicy(), "").ok());
+  crypto::PrivateKey tee = NewKey(crypto::KeyType::kEcP256);
+  auto secret = (*client)->GetResource("default/image_key/nginx", SampleAttester(), tee);
+  ASSERT_TRUE(secret.ok()) << secret.status();
+  EXPECT_EQ(secret->view(), "s3cret");
+  ASSERT_GE(seen.size(), 5u);
+  EXPECT_EQ(seen[2], "POST /kbs/v0/auth");
+  EXPECT_EQ(seen[3], "POST /kbs/v0/attest +cookie");
+  EXPECT_EQ(seen[4], "GET /kbs/v0/resource/default/image_key/nginx +cookie");
+}
+
+TEST_F(HttpServerTest, TransportFailureIsUnavailableNamingTheUrl) {
+  KbsClientOptions options;
+  options.url = "http://kbs.invalid";
+  options.max_attempts = 1;
+  options.transport = [](const KbsHttpExchange&) -> absl::StatusOr<KbsHttpReply> {
+    return absl::UnavailableError("connection refused");
+  };
+  auto client = KbsClient::Create(options);
+  ASSERT_TRUE(client.ok());
+  absl::Status s = (*client)->SetResourcePolicy(AllowAllResourcePolicy(), "");
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(absl::StrContains(s.message(), "http://kbs.invalid/kbs/v0/resource-policy")) << s;
+  EXPECT_TRUE(absl::StrContains(s.message(), "connection refused")) << s;
+}
+
 // Sends `request` on a fresh connection and reads until the server closes it or `wait` passes.
 std::string Exchange(int port, const std::string& request,
                      std::chrono::milliseconds wait = std::chrono::milliseconds(3000)) {
