@@ -8,6 +8,7 @@
 #include "base/status.h"
 #include "base/toml_json.h"
 #include "crypto/stream_cipher.h"
+#include "policy/json_value.h"
 
 namespace cocoon::kbs {
 namespace {
@@ -177,10 +178,11 @@ absl::StatusOr<Json> AttestationService::Appraise(absl::string_view tee_class,
       if (options_.reference_values == nullptr) return std::nullopt;
       return options_.reference_values->Query(name);
     };
-    COCOON_ASSIGN_OR_RETURN(std::optional<std::string> result,
-                            policy->Evaluate("data.policy", annotated.dump(), "{}", &lookup));
-    if (result) {
-      COCOON_ASSIGN_OR_RETURN(Json doc, ParseJson(*result, "attestation policy result"));
+    COCOON_ASSIGN_OR_RETURN(policy::Value result,
+                            policy->EvaluateValue("data.policy", policy::FromNlohmann(annotated),
+                                                  policy::Value::EmptyObject(), &lookup));
+    if (!result.is_undefined()) {
+      const Json doc = policy::ToNlohmann(result);
       if (doc.contains("trust_claims") && doc["trust_claims"].is_object()) {
         for (const auto& [k, v] : doc["trust_claims"].items()) {
           if (!v.is_number_integer() || v.get<int64_t>() < -127 || v.get<int64_t>() > 127) {

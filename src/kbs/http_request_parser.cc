@@ -239,7 +239,8 @@ HttpRequestParser::Result HttpRequestParser::ParseHead(absl::string_view head) {
     std::string name = absl::AsciiStrToLower(h.substr(0, colon));
     if (name == "content-length") {
       uint64_t n = 0;
-      if (value.empty() || value.size() > 18 || !std::all_of(value.begin(), value.end(), absl::ascii_isdigit)) {
+      if (value.empty() || value.size() > 18 ||
+          !std::all_of(value.begin(), value.end(), absl::ascii_isdigit)) {
         return Fail(400, absl::StrCat("bad Content-Length at ", where()));
       }
       for (char c : value) n = n * 10 + static_cast<uint64_t>(c - '0');

@@ -24,6 +24,7 @@
 #include "kbs/storage.h"
 #include "kbs/tee_key.h"
 #include "kbs/token.h"
+#include "policy/json_value.h"
 
 namespace cocoon::kbs {
 namespace {
@@ -394,19 +395,30 @@ absl::StatusOr<HttpResponse> KbsService::Impl::PluginGet(const HttpRequest& req,
     return KbsError(ErrorType::kTokenVerifierError,
                     absl::StrCat("Token Verifier error: ", claims_text.status().message()));
   }
-  Json data = Json::object();
-  data["plugin"] = std::string(plugin);
-  data["resource-path"] = segments;
-  Json query = Json::object();
-  for (const auto& [k, v] : req.query_params) query[k] = v;
-  data["query"] = std::move(query);
-  absl::StatusOr<std::optional<std::string>> decision =
-      resource_policy()->Evaluate("data.policy.allow", *claims_text, data.dump(), nullptr);
+  // The claims are parsed once: for the policy input and for the TEE key below. The depth
+  // limit is the policy engine's, so a token is judged as it was when the policy parsed it.
+  absl::StatusOr<Json> claims = ParseJson(*claims_text, "token claims", kMaxJsonDepth);
+  if (!claims.ok()) {
+    return KbsError(ErrorType::kPolicyEngineError,
+                    absl::StrCat("Policy engine error: ", claims.status().message()));
+  }
+  std::vector<policy::Value> path_items;
+  for (const std::string& s : segments) path_items.push_back(policy::Value::String(s));
+  std::vector<policy::Value::Item> query_items;
+  for (const auto& [k, v] : req.query_params) {
+    query_items.emplace_back(policy::Value::String(k), policy::Value::String(v));
+  }
+  const policy::Value data = policy::Value::Object(
+      {{policy::Value::String("plugin"), policy::Value::String(std::string(plugin))},
+       {policy::Value::String("query"), policy::Value::Object(std::move(query_items))},
+       {policy::Value::String("resource-path"), policy::Value::Array(std::move(path_items))}});
+  absl::StatusOr<policy::Value> decision = resource_policy()->EvaluateValue(
+      "data.policy.allow", policy::FromNlohmann(*claims), data, nullptr);
   if (!decision.ok()) {
     return KbsError(ErrorType::kPolicyEngineError,
                     absl::StrCat("Policy engine error: ", decision.status().message()));
   }
-  const bool allow = decision->has_value() && **decision == "true";
+  const bool allow = decision->is_bool() && decision->as_bool();  // anything else denies
   metrics_.RecordPolicyDecision("resource", allow);
   if (!allow) return KbsError(ErrorType::kPolicyDeny, "Access denied by policy");
   absl::StatusOr<std::string> secret = resources_->Get(*path);
@@ -414,8 +426,6 @@ absl::StatusOr<HttpResponse> KbsService::Impl::PluginGet(const HttpRequest& req,
     return KbsError(ErrorType::kPluginInternalError,
                     absl::StrCat("Plugin internal error: ", secret.status().message()));
   }
-  absl::StatusOr<Json> claims = ParseJson(*claims_text, "token claims");
-  if (!claims.ok()) return KbsError(ErrorType::kSerdeError, "Serialize/Deserialize failed");
   const Json* key_json = nullptr;
   for (const std::string& p : config_.attestation_token.extra_teekey_paths) {
     try {

@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "policy/value.h"
 
 namespace cocoon::kbs {
 
@@ -25,6 +26,12 @@ class CompiledPolicy {
   // when it is undefined. `reference_values` may be null.
   virtual absl::StatusOr<std::optional<std::string>> Evaluate(
       absl::string_view query, absl::string_view input_json, absl::string_view data_json,
+      const ReferenceValueLookup* reference_values) const = 0;
+  // The same on input and data already parsed, so callers that hold the JSON anyway (the token
+  // claims, the annotated evidence) do not have it printed and parsed again. An undefined
+  // `input` means "no input"; an undefined result means the query has no value.
+  virtual absl::StatusOr<policy::Value> EvaluateValue(
+      absl::string_view query, const policy::Value& input, const policy::Value& data,
       const ReferenceValueLookup* reference_values) const = 0;
 };
 

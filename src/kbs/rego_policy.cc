@@ -18,6 +18,18 @@ class RegoPolicy final : public CompiledPolicy {
   absl::StatusOr<std::optional<std::string>> Evaluate(
       absl::string_view query, absl::string_view input_json, absl::string_view data_json,
       const ReferenceValueLookup* reference_values) const override {
+    return policy_->Evaluate(query, input_json, data_json, Options(reference_values));
+  }
+
+  absl::StatusOr<policy::Value> EvaluateValue(
+      absl::string_view query, const policy::Value& input, const policy::Value& data,
+      const ReferenceValueLookup* reference_values) const override {
+    return policy_->EvaluateValue(query, input, data, Options(reference_values));
+  }
+
+ private:
+  // query_reference_value(name) answers from `reference_values` (null when unknown).
+  static policy::EvalOptions Options(const ReferenceValueLookup* reference_values) {
     policy::EvalOptions options;
     options.custom_function =
         [reference_values](
@@ -34,10 +46,9 @@ class RegoPolicy final : public CompiledPolicy {
       COCOON_ASSIGN_OR_RETURN(Json j, ParseJson(*text, "reference value"));
       return std::optional<policy::Value>(policy::FromNlohmann(j));
     };
-    return policy_->Evaluate(query, input_json, data_json, options);
+    return options;
   }
 
- private:
   std::shared_ptr<const policy::Policy> policy_;
 };
 
