@@ -459,6 +459,14 @@ class KbsHttpServer::Impl {
       if (io == Io::kClosed) c->peer_eof = true;
       if (io == Io::kWouldBlockWrite) return Rearm(c, EPOLLOUT);
       const HttpRequestParser::Result r = c->parser->Parse(c->in);
+      if (r == HttpRequestParser::Result::kNeedMore && io == Io::kProgress) {
+        // The buffer is full and the request is still not whole: only a chunked body framed in
+        // tiny chunks gets here (its framing outgrows the slack Fill allows).
+        c->deadline = 0;
+        RespondToOversizedFraming(c);
+        c->phase = Connection::Phase::kWriting;
+        continue;
+      }
       if (r == HttpRequestParser::Result::kNeedMore) {
         if (c->peer_eof) return Close(c);
         if (c->parser->WantsContinue() && !c->continue_sent) {
@@ -543,6 +551,17 @@ class KbsHttpServer::Impl {
       service_->metrics().RecordRequest("other", "-", status, 0);
     }
     spdlog::warn("kbs: {}: {} -> {}", c->peer, c->parser->error_message(), status);
+    Serialize(res, 1, /*keep_alive=*/false, c);
+    c->linger = true;
+  }
+
+  void RespondToOversizedFraming(Connection* c) {
+    HttpResponse res =
+        ErrorResponse(KbsError(ErrorType::kPayloadTooLarge,
+                               absl::StrCat("Request exceeds the limit of ", limits_.max_body_bytes,
+                                            " bytes of body plus framing")));
+    service_->metrics().RecordRequest("other", c->parser->request().method, 413, 0);
+    spdlog::warn("kbs: {}: chunked request framing too large -> 413", c->peer);
     Serialize(res, 1, /*keep_alive=*/false, c);
     c->linger = true;
   }

@@ -287,6 +287,18 @@ TEST_F(HttpServerTest, ChunkedBodyIsDecoded) {
   EXPECT_TRUE(absl::StrContains(out, "kbs-session-id=")) << out;
 }
 
+TEST_F(HttpServerTest, ChunkFramingBeyondTheBufferLimitIs413) {
+  // 1-byte chunks: a 200 KB body inside 1.2 MB of framing, past what one request may buffer
+  // with payload_request_size_mib = 1.
+  std::string request =
+      "POST /kbs/v0/auth HTTP/1.1\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
+  for (int i = 0; i < 200000; ++i) request += "1\r\nx\r\n";
+  request += "0\r\n\r\n";
+  const std::string out = Exchange(port_, request);
+  EXPECT_TRUE(absl::StartsWith(out, "HTTP/1.1 413 ")) << out.substr(0, 200);
+  EXPECT_TRUE(absl::StrContains(out, "PayloadTooLarge")) << out.substr(0, 400);
+}
+
 TEST_F(HttpServerTest, ExpectContinueIsAnsweredBeforeTheBodyIsSent) {
   const std::string body = R"({"version":"0.4.0","tee":"sample","extra-params":""})";
   int fd = ConnectRaw(port_);
