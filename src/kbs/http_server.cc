@@ -165,6 +165,10 @@ struct Connection : Pollable {
   int64_t header_deadline = 0;  // set when the first byte of a request arrives
   int64_t linger_deadline = 0;
   std::atomic<int64_t> deadline{0};  // ms on the steady clock; 0: none (being handled)
+  // Released before every hand-over through epoll and acquired by the next owner. The kernel
+  // already orders epoll_ctl before the epoll_wait that reports the socket; this makes the
+  // order visible to the C++ memory model (and to ThreadSanitizer) as well.
+  std::atomic<uint32_t> handoff{0};
   std::unique_ptr<HttpRequestParser> parser;
 };
 
@@ -407,6 +411,7 @@ class KbsHttpServer::Impl {
         connections_.emplace(fd, c);
       }
       // After this the connection may already be running on another thread.
+      c->handoff.fetch_add(1, std::memory_order_release);
       Arm(c, fd, EPOLLIN | EPOLLRDHUP, /*add=*/true);
     }
     Arm(l, l->fd, EPOLLIN);
@@ -414,6 +419,7 @@ class KbsHttpServer::Impl {
 
   // Runs on the thread that owns `c` (the one epoll handed its event to).
   void OnEvent(Connection* c) {
+    (void)c->handoff.load(std::memory_order_acquire);
     if (c->phase == Connection::Phase::kHandshake) {
       ERR_clear_error();
       const int rc = SSL_accept(c->ssl);
@@ -440,6 +446,8 @@ class KbsHttpServer::Impl {
           // answer before the client reads it (a 413 sent while the body is still coming).
           c->phase = Connection::Phase::kDraining;
           c->linger_deadline = NowMs() + kLingerMs;
+          c->in.clear();  // nothing more is parsed; Fill must see room to read and discard
+          c->in.shrink_to_fit();
           if (c->ssl != nullptr) (void)SSL_shutdown(c->ssl);
           shutdown(c->fd, SHUT_WR);
         } else if (c->close_after_write) {
@@ -655,7 +663,9 @@ class KbsHttpServer::Impl {
 
   void Rearm(Connection* c, uint32_t events) {
     if (stopping_) return Close(c);
-    Arm(c, c->fd, events);
+    const int fd = c->fd;  // read before the hand-over: from then on `c` may be another's
+    c->handoff.fetch_add(1, std::memory_order_release);
+    Arm(c, fd, events);
   }
 
   void Close(Connection* c) {
