@@ -7,6 +7,8 @@
 #include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
@@ -136,6 +138,31 @@ std::string PeerName(const sockaddr_storage& addr) {
   }
   return absl::StrCat("[", host, "]:", port);
 }
+
+// Writing to a socket whose peer has gone raises SIGPIPE; plain sends pass MSG_NOSIGNAL, but
+// OpenSSL writes through write(2). The server's threads keep SIGPIPE blocked so an embedding
+// program that did not ignore it cannot be killed by a client, and swallow any that is pending
+// before unblocking (the thread that called Run() gets its mask back).
+class ScopedSigpipeBlock {
+ public:
+  ScopedSigpipeBlock() {
+    sigemptyset(&set_);
+    sigaddset(&set_, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &set_, &old_);
+  }
+  ~ScopedSigpipeBlock() {
+    const timespec zero{0, 0};
+    while (sigtimedwait(&set_, nullptr, &zero) > 0) {
+    }
+    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+  ScopedSigpipeBlock(const ScopedSigpipeBlock&) = delete;
+  ScopedSigpipeBlock& operator=(const ScopedSigpipeBlock&) = delete;
+
+ private:
+  sigset_t set_;
+  sigset_t old_;
+};
 
 // Everything registered in the epoll set starts with this, so an event can tell what it is for.
 struct Pollable {
@@ -341,6 +368,7 @@ class KbsHttpServer::Impl {
   }
 
   void Work() {
+    ScopedSigpipeBlock no_sigpipe;
     epoll_event ev;
     while (!stopping_) {
       const int n = epoll_wait(epoll_fd_, &ev, 1, -1);

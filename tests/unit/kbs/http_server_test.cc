@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <thread>
 
 #include "absl/strings/ascii.h"
@@ -355,6 +356,103 @@ TEST_F(HttpServerTest, IdleKeepAliveConnectionIsClosedAfterTheReadTimeout) {
   EXPECT_TRUE(absl::StartsWith(out, "HTTP/1.1 200 OK\r\n")) << out;
   EXPECT_GE(elapsed, std::chrono::milliseconds(1500));
   EXPECT_LT(elapsed, std::chrono::milliseconds(4000));
+}
+
+// ---- HTTPS ----
+
+class HttpsServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string key = dir_.path() + "/tls.key";
+    const std::string cert = dir_.path() + "/tls.crt";
+    const std::string cmd = absl::StrCat(
+        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ", key,
+        " -out ", cert, " -days 1 -subj /CN=kbs.test -addext subjectAltName=IP:127.0.0.1",
+        " 2>/dev/null");
+    if (std::system(cmd.c_str()) != 0) GTEST_SKIP() << "openssl cannot make a test certificate";
+    cert_ = cert;
+    config_.http_server.insecure_http = false;
+    config_.http_server.certificate = cert;
+    config_.http_server.private_key = key;
+    config_.http_server.sockets = {"127.0.0.1:0"};
+    config_.http_server.read_timeout_sec = 2;
+    config_.resource_plugin.enabled = true;
+    config_.admin.mode = AdminConfig::Mode::kInsecureAllowAll;
+    auto service = KbsService::Create(config_);
+    ASSERT_TRUE(service.ok()) << service.status();
+    service_ = *std::move(service);
+    auto server = KbsHttpServer::Create(service_.get(), config_.http_server);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    auto bound = server_->Bind();
+    ASSERT_TRUE(bound.ok()) << bound.status();
+    address_ = (*bound)[0];
+    port_ = std::stoi(address_.substr(address_.rfind(':') + 1));
+    thread_ = std::thread([this] { (void)server_->Run(); });
+  }
+  void TearDown() override {
+    if (server_) server_->Stop();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  testing::TempDir dir_;
+  std::string cert_;
+  KbsConfig config_;
+  std::unique_ptr<KbsService> service_;
+  std::unique_ptr<KbsHttpServer> server_;
+  std::string address_;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+TEST_F(HttpsServerTest, ClientFlowOverTlsWithThePinnedCertificate) {
+  KbsClientOptions options;
+  options.url = absl::StrCat("https://", address_);
+  options.cert_file = cert_;
+  auto client = KbsClient::Create(options);
+  ASSERT_TRUE(client.ok());
+  ASSERT_TRUE((*client)->SetResource("default/image_key/nginx", "tls-secret", "").ok());
+  ASSERT_TRUE((*client)->SetResourcePolicy(AllowAllResourcePolicy(), "").ok());
+  crypto::PrivateKey tee = NewKey(crypto::KeyType::kEcP256);
+  for (int i = 0; i < 3; ++i) {  // the first handshake, then the kept-alive connection
+    (*client)->ResetSession();
+    auto secret = (*client)->GetResource("default/image_key/nginx", SampleAttester(), tee);
+    ASSERT_TRUE(secret.ok()) << secret.status();
+    EXPECT_EQ(secret->view(), "tls-secret");
+  }
+}
+
+TEST_F(HttpsServerTest, ClientWithoutTheCertificateIsRefused) {
+  KbsClientOptions options;
+  options.url = absl::StrCat("https://", address_);
+  options.max_attempts = 1;
+  auto client = KbsClient::Create(options);
+  ASSERT_TRUE(client.ok());
+  EXPECT_EQ((*client)->SetResourcePolicy(AllowAllResourcePolicy(), "").code(),
+            absl::StatusCode::kUnavailable);
+}
+
+TEST_F(HttpsServerTest, StalledHandshakeIsCutAndOthersAreServed) {
+  // A client that connects and never says hello holds no thread and is closed at the deadline.
+  int idle = ConnectRaw(port_);
+  ASSERT_GE(idle, 0);
+  const std::string plain = Exchange(port_, "GET /healthz HTTP/1.1\r\n\r\n");
+  EXPECT_FALSE(absl::StartsWith(plain, "HTTP/1.1 200")) << "plain HTTP answered on TLS";
+  KbsClientOptions options;
+  options.url = absl::StrCat("https://", address_);
+  options.cert_file = cert_;
+  auto client = KbsClient::Create(options);
+  ASSERT_TRUE(client.ok());
+  auto health = (*client)->Request("GET", "/healthz", "", "", "");
+  ASSERT_TRUE(health.ok()) << health.status();
+  EXPECT_EQ(health->status, 200);
+  timeval tv{5, 0};
+  setsockopt(idle, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  char c;
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_LE(read(idle, &c, 1), 0);  // EOF (or reset) from the server, not the 5 s timeout
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(4000));
+  close(idle);
 }
 
 // ---- two kbs processes ----
