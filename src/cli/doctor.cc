@@ -210,7 +210,9 @@ struct HttpResult {
   std::string body;
 };
 
-HttpResult PostJson(const std::string& url, const std::string& body, int timeout_ms) {
+// `ca_pem`: extra trust anchors for an https URL (the CDH's kbc.kbs_cert), or "".
+HttpResult PostJson(const std::string& url, const std::string& body, int timeout_ms,
+                    const std::string& ca_pem) {
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   HttpResult r;
@@ -232,6 +234,10 @@ HttpResult PostJson(const std::string& url, const std::string& body, int timeout
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &r.body);
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  if (!ca_pem.empty()) {
+    curl_blob blob{const_cast<char*>(ca_pem.data()), ca_pem.size(), CURL_BLOB_COPY};
+    curl_easy_setopt(curl, CURLOPT_CAINFO_BLOB, &blob);
+  }
   CURLcode rc = curl_easy_perform(curl);
   if (rc != CURLE_OK) {
     r.error = errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc);
@@ -258,6 +264,7 @@ struct Context {
   std::string cdh_path;
   std::string kbc_name;
   std::string kbc_url;
+  std::string kbc_cert;  // kbc.kbs_cert (PEM), "" when absent
   std::string offline_resources_file = std::string(kOfflineResources);
   std::string offline_keys_file = std::string(kOfflineKeys);
   std::string cdh_socket;
@@ -295,6 +302,7 @@ void LoadCdh(Context& c) {
     const Json& k = v["kbc"];
     if (k.contains("name") && k["name"].is_string()) c.kbc_name = k["name"];
     if (k.contains("url") && k["url"].is_string()) c.kbc_url = k["url"];
+    if (k.contains("kbs_cert") && k["kbs_cert"].is_string()) c.kbc_cert = k["kbs_cert"];
     if (k.contains("offline_fs_resources_file") && k["offline_fs_resources_file"].is_string()) {
       c.offline_resources_file = k["offline_fs_resources_file"];
     }
@@ -911,7 +919,7 @@ CheckResult CheckKbsAuth(Context& c) {
   req["tee"] = c.o.tee;
   req["extra-params"]["supported-hash-algorithms"] = {"sha256", "sha384", "sha512"};
   const std::string endpoint = absl::StrCat(absl::StripSuffix(url, "/"), "/kbs/v0/auth");
-  HttpResult r = PostJson(endpoint, req.dump(), c.o.timeout_ms);
+  HttpResult r = PostJson(endpoint, req.dump(), c.o.timeout_ms, c.kbc_cert);
   if (!r.error.empty()) {
     return Make(kName, CheckStatus::kFail,
                 absl::StrCat("KBS unreachable at ", endpoint, " (", source, "): ", r.error),

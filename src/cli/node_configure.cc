@@ -16,6 +16,7 @@
 #include "base/file_util.h"
 #include "base/json.h"
 #include "base/status.h"
+#include "crypto/keys.h"
 #include "toml++/toml.h"
 
 namespace cocoon::cli {
@@ -78,13 +79,14 @@ std::string KeyproviderConfig() {
   return j.dump(2) + "\n";
 }
 
-std::string CdhConfig(const NodeConfigureOptions& o) {
+std::string CdhConfig(const NodeConfigureOptions& o, const std::string& kbs_cert) {
   // The walkthrough's shape: a TCP `socket` (the keyprovider port containerd's decoder dials),
   // cc_kbc with the KBS URL, and the AA ttrpc socket named explicitly.
   OrderedJson j;
   j["socket"] = std::string(kCdhKeyproviderSocket);
   j["kbc"]["name"] = "cc_kbc";
   j["kbc"]["url"] = o.kbs_url;
+  if (!kbs_cert.empty()) j["kbc"]["kbs_cert"] = kbs_cert;
   j["aa"]["aa_socket"] = absl::StrCat("unix://", kAaSocketPath);
   return j.dump(4) + "\n";
 }
@@ -95,15 +97,16 @@ std::string TomlString(absl::string_view s) {
   return os.str();
 }
 
-std::string AaConfig(const NodeConfigureOptions& o) {
+std::string AaConfig(const NodeConfigureOptions& o, const std::string& kbs_cert) {
   return absl::StrCat(
       "# attestation-agent configuration written by `cocoon node configure --tee ", o.tee,
       "`.\n"
       "# The TEE is detected at start; the KBS below is used for GetToken(\"kbs\").\n"
       "[token_configs.kbs]\n"
       "url = ",
-      TomlString(o.kbs_url),
-      "\n\n"
+      TomlString(o.kbs_url), "\n",
+      kbs_cert.empty() ? "" : absl::StrCat("cert = ", TomlString(kbs_cert), "\n"),
+      "\n"
       "[eventlog_config]\n"
       "init_pcr = 17\n"
       "enable_eventlog = false\n\n"
@@ -276,6 +279,9 @@ absl::Status ValidateNodeConfigureOptions(const NodeConfigureOptions& o) {
     return absl::InvalidArgumentError(
         absl::StrCat("--kbs-url: no host, or a space or quote in \"", o.kbs_url, "\""));
   }
+  if (!o.kbs_cert_file.empty() && !https) {
+    return absl::InvalidArgumentError("--kbs-cert: only with an https:// --kbs-url");
+  }
   if (o.containerd_config.empty() || o.containerd_config[0] != '/') {
     return absl::InvalidArgumentError("--containerd-config: must be an absolute path");
   }
@@ -285,12 +291,24 @@ absl::Status ValidateNodeConfigureOptions(const NodeConfigureOptions& o) {
 
 absl::StatusOr<std::vector<NodeFile>> RenderNodeFiles(const NodeConfigureOptions& options) {
   COCOON_RETURN_IF_ERROR(ValidateNodeConfigureOptions(options));
+  std::string kbs_cert;
+  if (!options.kbs_cert_file.empty()) {
+    COCOON_ASSIGN_OR_RETURN_CTX(kbs_cert, ReadFile(options.kbs_cert_file, 1 << 20), "--kbs-cert");
+    // A certificate, not a key or something else: the CDH and AA hand it to their TLS stack as a
+    // trust anchor, and a wrong file would only show up at the first pull.
+    if (kbs_cert.find("-----BEGIN CERTIFICATE-----") == std::string::npos ||
+        !crypto::PublicKey::Parse(kbs_cert).ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--kbs-cert: ", options.kbs_cert_file,
+                       " holds no PEM certificate (-----BEGIN CERTIFICATE-----)"));
+    }
+  }
   // None of these hold a secret: the KBS URL and socket addresses only. Image keys reach the
   // node through attestation, never through a file written here.
   return std::vector<NodeFile>{
       {std::string(kKeyproviderConfigPath), KeyproviderConfig(), 0644},
-      {std::string(kCdhConfigPath), CdhConfig(options), 0644},
-      {std::string(kAaConfigPath), AaConfig(options), 0644},
+      {std::string(kCdhConfigPath), CdhConfig(options, kbs_cert), 0644},
+      {std::string(kAaConfigPath), AaConfig(options, kbs_cert), 0644},
       {std::string(kAaUnitPath), AaUnit(options), 0644},
       {std::string(kCdhUnitPath), CdhUnit(options), 0644},
   };
@@ -492,6 +510,8 @@ void RegisterNodeCommands(CLI::App& app, int* exit_code) {
       "Print (default) or write the containerd, ocicrypt, CDH and AA configs and systemd units");
   cfg->add_option("--kbs-url", opts->kbs_url, "KBS base URL, e.g. http://10.0.0.4:8080")
       ->required();
+  cfg->add_option("--kbs-cert", opts->kbs_cert_file,
+                  "PEM CA certificate of an https KBS (when not in the system trust store)");
   cfg->add_option("--tee", opts->tee, "az-tdx-vtpm | tdx | sample")
       ->required()
       ->check(CLI::IsMember({"az-tdx-vtpm", "tdx", "sample"}));

@@ -46,7 +46,11 @@ inline constexpr absl::string_view kCriPlugin = "io.containerd.grpc.v1.cri";
 
 struct NodeConfigureOptions {
   std::string kbs_url;  // required, http:// or https://
-  std::string tee;      // az-tdx-vtpm | tdx | sample
+  // PEM file with the CA certificate(s) the KBS's HTTPS certificate chains to, when that is not
+  // in the system trust store; embedded in the CDH (kbc.kbs_cert) and AA (token_configs.kbs.cert)
+  // configs. Only with an https:// URL.
+  std::string kbs_cert_file;
+  std::string tee;  // az-tdx-vtpm | tdx | sample
   std::string prefix = "/";
   bool write = false;
   std::string containerd_config = std::string(kContainerdConfigPath);

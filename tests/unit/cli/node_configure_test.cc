@@ -291,6 +291,45 @@ TEST_F(NodeConfigureTest, PrintModeWritesNothing) {
   EXPECT_THAT(again.str(), ::testing::Not(HasSubstr("would create")));
 }
 
+// A self-signed P-256 certificate made for this test (CN "cocoon test KBS CA").
+constexpr char kTestCaPem[] = R"(-----BEGIN CERTIFICATE-----
+MIIBkDCCATegAwIBAgIUDPbjoWirR3Kq5wZ0jz5KMS2JsLQwCgYIKoZIzj0EAwIw
+HTEbMBkGA1UEAwwSY29jb29uIHRlc3QgS0JTIENBMCAXDTI2MTIwNDExMjIwM1oY
+DzIxMjYxMTEwMTEyMjAzWjAdMRswGQYDVQQDDBJjb2Nvb24gdGVzdCBLQlMgQ0Ew
+WTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAASLh2jTZuQGQynI0euwOAVvty1iLol2
+tPn79ZVqJbF5th3tsmH/Sd6V/t1mUyskbUxbB4kRnYCtQ799PPE7recVo1MwUTAd
+BgNVHQ4EFgQUhtb+x5RLHy6S5I9BffVsl4iP6XAwHwYDVR0jBBgwFoAUhtb+x5RL
+Hy6S5I9BffVsl4iP6XAwDwYDVR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNHADBE
+AiAMgbQB2OBdOA6M3NEV0Ze3RNduhUCa8yW7rjN0sX8eMgIgI9maBN5N6uAIIwzt
+yhPuhnRd6dUdGrkKJK3CcFwyWZs=
+-----END CERTIFICATE-----
+)";
+
+TEST_F(NodeConfigureTest, KbsCertIsEmbeddedInTheCdhAndAaConfigs) {
+  const std::string ca = P("/ca.pem");
+  ASSERT_TRUE(WriteFileAtomic(ca, kTestCaPem, 0644).ok());
+  NodeConfigureOptions o = opts_;
+  o.kbs_url = "https://kbs.example:8080";
+  o.kbs_cert_file = ca;
+  auto report = WriteNodeConfiguration(o);
+  ASSERT_TRUE(report.ok()) << report.status();
+  auto cdh = ParseJson(Read("/etc/confidential-data-hub.json"), "cdh");
+  ASSERT_TRUE(cdh.ok());
+  EXPECT_EQ((*cdh)["kbc"]["kbs_cert"], kTestCaPem);
+  toml::table aa = ParseOrDie(Read("/etc/attestation-agent/config.toml"));
+  EXPECT_EQ(aa["token_configs"]["kbs"]["cert"].value<std::string>(), kTestCaPem);
+}
+
+TEST_F(NodeConfigureTest, KbsCertNeedsHttpsAndACertificate) {
+  NodeConfigureOptions o = opts_;  // http://
+  o.kbs_cert_file = P("/ca.pem");
+  EXPECT_THAT(ValidateNodeConfigureOptions(o).message(), HasSubstr("only with an https://"));
+  o.kbs_url = "https://kbs.example:8080";
+  EXPECT_THAT(RenderNodeFiles(o).status().message(), HasSubstr("--kbs-cert"));  // missing file
+  ASSERT_TRUE(WriteFileAtomic(P("/ca.pem"), "-----BEGIN PUBLIC KEY-----\nAAAA\n", 0644).ok());
+  EXPECT_THAT(RenderNodeFiles(o).status().message(), HasSubstr("holds no PEM certificate"));
+}
+
 TEST_F(NodeConfigureTest, RejectsBadOptions) {
   NodeConfigureOptions o = opts_;
   o.tee = "snp";
