@@ -33,14 +33,13 @@ namespace {
 using testing::AttestBody;
 using testing::NewKey;
 
-class HttpServerTest : public ::testing::Test {
+// Runs a KbsService behind a KbsHttpServer on a free loopback port, on its own thread.
+class ServerFixture : public ::testing::Test {
  protected:
-  void SetUp() override {
-    config_.http_server.insecure_http = true;
+  // `config_` as the test set it up, plus what every test here needs.
+  void Start() {
     config_.http_server.sockets = {"127.0.0.1:0"};
-    config_.http_server.payload_request_size_mib = 1;
     config_.http_server.read_timeout_sec = 2;
-    config_.http_server.max_connections_threads = 64;
     config_.resource_plugin.enabled = true;
     config_.admin.mode = AdminConfig::Mode::kInsecureAllowAll;
     auto service = KbsService::Create(config_);
@@ -59,6 +58,23 @@ class HttpServerTest : public ::testing::Test {
     if (server_) server_->Stop();
     if (thread_.joinable()) thread_.join();
   }
+
+  KbsConfig config_;
+  std::unique_ptr<KbsService> service_;
+  std::unique_ptr<KbsHttpServer> server_;
+  std::string address_;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+class HttpServerTest : public ServerFixture {
+ protected:
+  void SetUp() override {
+    config_.http_server.insecure_http = true;
+    config_.http_server.payload_request_size_mib = 1;
+    config_.http_server.max_connections_threads = 64;
+    Start();
+  }
   std::unique_ptr<KbsClient> Client() {
     KbsClientOptions options;
     options.url = absl::StrCat("http://", address_);
@@ -67,13 +83,6 @@ class HttpServerTest : public ::testing::Test {
     EXPECT_TRUE(client.ok());
     return *std::move(client);
   }
-
-  KbsConfig config_;
-  std::unique_ptr<KbsService> service_;
-  std::unique_ptr<KbsHttpServer> server_;
-  std::string address_;
-  int port_ = 0;
-  std::thread thread_;
 };
 
 TEST_F(HttpServerTest, ClientFlowOverHttp) {
@@ -360,7 +369,7 @@ TEST_F(HttpServerTest, IdleKeepAliveConnectionIsClosedAfterTheReadTimeout) {
 
 // ---- HTTPS ----
 
-class HttpsServerTest : public ::testing::Test {
+class HttpsServerTest : public ServerFixture {
  protected:
   void SetUp() override {
     const std::string key = dir_.path() + "/tls.key";
@@ -374,35 +383,11 @@ class HttpsServerTest : public ::testing::Test {
     config_.http_server.insecure_http = false;
     config_.http_server.certificate = cert;
     config_.http_server.private_key = key;
-    config_.http_server.sockets = {"127.0.0.1:0"};
-    config_.http_server.read_timeout_sec = 2;
-    config_.resource_plugin.enabled = true;
-    config_.admin.mode = AdminConfig::Mode::kInsecureAllowAll;
-    auto service = KbsService::Create(config_);
-    ASSERT_TRUE(service.ok()) << service.status();
-    service_ = *std::move(service);
-    auto server = KbsHttpServer::Create(service_.get(), config_.http_server);
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
-    auto bound = server_->Bind();
-    ASSERT_TRUE(bound.ok()) << bound.status();
-    address_ = (*bound)[0];
-    port_ = std::stoi(address_.substr(address_.rfind(':') + 1));
-    thread_ = std::thread([this] { (void)server_->Run(); });
-  }
-  void TearDown() override {
-    if (server_) server_->Stop();
-    if (thread_.joinable()) thread_.join();
+    Start();
   }
 
   testing::TempDir dir_;
   std::string cert_;
-  KbsConfig config_;
-  std::unique_ptr<KbsService> service_;
-  std::unique_ptr<KbsHttpServer> server_;
-  std::string address_;
-  int port_ = 0;
-  std::thread thread_;
 };
 
 TEST_F(HttpsServerTest, ClientFlowOverTlsWithThePinnedCertificate) {
