@@ -566,8 +566,11 @@ class KbsHttpServer::Impl {
       }
     }
     ++c->served;
-    const bool keep =
-        p.keep_alive && !c->peer_eof && c->served < kMaxRequestsPerConnection && !stopping_;
+    // A client that half-closed after pipelining still gets every buffered request answered;
+    // the connection closes after the last one.
+    const bool more_buffered = c->in.size() > c->parser->consumed();
+    const bool keep = p.keep_alive && (!c->peer_eof || more_buffered) &&
+                      c->served < kMaxRequestsPerConnection && !stopping_;
     Serialize(res, p.minor_version, keep, c);
   }
 

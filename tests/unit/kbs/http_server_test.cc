@@ -277,6 +277,25 @@ TEST_F(HttpServerTest, PipelinedRequestsAreAnsweredInOrder) {
   EXPECT_TRUE(absl::StrContains(out.substr(third), "Connection: close")) << out;
 }
 
+TEST_F(HttpServerTest, PipelinedRequestsBeforeAHalfCloseAreAllAnswered) {
+  int fd = ConnectRaw(port_);
+  ASSERT_GE(fd, 0);
+  const std::string three =
+      "GET /healthz HTTP/1.1\r\n\r\nGET /healthz HTTP/1.1\r\n\r\n"
+      "GET /kbs/v0/unknown/a/b/c HTTP/1.1\r\n\r\n";
+  ASSERT_EQ(write(fd, three.data(), three.size()), static_cast<ssize_t>(three.size()));
+  shutdown(fd, SHUT_WR);  // the client says it sends nothing more
+  timeval tv{3, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof(buf))) > 0) out.append(buf, static_cast<size_t>(n));
+  close(fd);
+  EXPECT_EQ(CountOf(out, "HTTP/1.1 "), 3) << out;
+  EXPECT_TRUE(absl::StrContains(out, "HTTP/1.1 404")) << out;  // the last one
+}
+
 TEST_F(HttpServerTest, Http10ConnectionIsClosedAfterTheAnswer) {
   const auto start = std::chrono::steady_clock::now();
   const std::string out = Exchange(port_, "GET /healthz HTTP/1.0\r\n\r\n");
