@@ -198,16 +198,12 @@ absl::StatusOr<InitData> ParseInitData(absl::string_view toml_text) {
   }
   InitData out;
   out.toml = std::string(toml_text);
-  if (algorithm == "sha256") {
-    out.digest = crypto::Sha256(toml_text);
-  } else if (algorithm == "sha384") {
-    out.digest = crypto::Sha384(toml_text);
-  } else if (algorithm == "sha512") {
-    out.digest = crypto::Hash(crypto::HashAlg::kSha512, toml_text);
-  } else {
+  const std::optional<crypto::HashAlg> alg = crypto::Sha2FromName(algorithm);
+  if (!alg) {
     return absl::InvalidArgumentError(
         absl::StrCat("initdata: algorithm \"", algorithm, "\" is not sha256, sha384 or sha512"));
   }
+  out.digest = crypto::Hash(*alg, toml_text);
   return out;
 }
 

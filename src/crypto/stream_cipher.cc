@@ -102,6 +102,13 @@ const EVP_MD* Md(HashAlg alg) {
 
 size_t HashSize(HashAlg alg) { return static_cast<size_t>(EVP_MD_get_size(Md(alg))); }
 
+std::optional<HashAlg> Sha2FromName(absl::string_view name) {
+  if (name == "sha256") return HashAlg::kSha256;
+  if (name == "sha384") return HashAlg::kSha384;
+  if (name == "sha512") return HashAlg::kSha512;
+  return std::nullopt;
+}
+
 absl::StatusOr<std::unique_ptr<Hasher>> Hasher::New(HashAlg alg) {
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   if (ctx == nullptr) return OpenSslError("EVP_MD_CTX_new");

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -65,6 +66,10 @@ enum class HashAlg { kSha1, kSha256, kSha384, kSha512 };
 
 // Digest size in bytes.
 size_t HashSize(HashAlg alg);
+
+// "sha256", "sha384" or "sha512" (the names initdata documents and KBS requests use); nullopt
+// for anything else, SHA-1 included.
+std::optional<HashAlg> Sha2FromName(absl::string_view name);
 
 // Incremental message digest.
 class Hasher {

@@ -81,16 +81,12 @@ absl::StatusOr<InitData> ParseInitData(absl::string_view toml_text) {
     algorithm = n->as_string()->get();
   }
   InitData out;
-  if (algorithm == "sha256") {
-    out.digest = crypto::Sha256(toml_text);
-  } else if (algorithm == "sha384") {
-    out.digest = crypto::Sha384(toml_text);
-  } else if (algorithm == "sha512") {
-    out.digest = crypto::Hash(crypto::HashAlg::kSha512, toml_text);
-  } else {
+  const std::optional<crypto::HashAlg> alg = crypto::Sha2FromName(algorithm);
+  if (!alg) {
     return absl::InvalidArgumentError(
         absl::StrCat("init-data: unsupported algorithm \"", algorithm, "\""));
   }
+  out.digest = crypto::Hash(*alg, toml_text);
   out.claims = Json::object();
   if (const toml::node* data = doc.get("data")) {
     if (!data->is_table()) return absl::InvalidArgumentError("init-data: data is not a table");
