@@ -499,7 +499,7 @@ class KbsHttpServer::Impl {
         // The buffer is full and the request is still not whole: only a chunked body framed in
         // tiny chunks gets here (its framing outgrows the slack Fill allows).
         c->deadline = 0;
-        RespondToOversizedFraming(c);
+        Refuse(c, 413, "chunked request framing outgrew the request buffer");
         c->phase = Connection::Phase::kWriting;
         continue;
       }
@@ -527,7 +527,7 @@ class KbsHttpServer::Impl {
       }
       c->deadline = 0;  // being handled
       if (r == HttpRequestParser::Result::kError) {
-        RespondToParseError(c);
+        Refuse(c, c->parser->error_status(), c->parser->error_message());
       } else {
         Dispatch(c);
       }
@@ -574,33 +574,22 @@ class KbsHttpServer::Impl {
     Serialize(res, p.minor_version, keep, c);
   }
 
-  void RespondToParseError(Connection* c) {
+  // Answers a request the server will not handle and closes after draining. 413 carries the
+  // KBS error body, as any other KBS failure; other refusals a one-line text naming the problem.
+  void Refuse(Connection* c, int status, const std::string& problem) {
     HttpResponse res;
-    const int status = c->parser->error_status();
     if (status == 413) {
-      // The KBS's own error body, as for any other KBS failure.
       res = ErrorResponse(KbsError(
           ErrorType::kPayloadTooLarge,
           absl::StrCat("Request body exceeds the limit of ", limits_.max_body_bytes, " bytes")));
-      service_->metrics().RecordRequest("other", c->parser->request().method, 413, 0);
     } else {
       res.status = status;
       res.content_type = "text/plain";
-      res.body = absl::StrCat(c->parser->error_message(), "\n");
-      service_->metrics().RecordRequest("other", "-", status, 0);
+      res.body = absl::StrCat(problem, "\n");
     }
-    spdlog::warn("kbs: {}: {} -> {}", c->peer, c->parser->error_message(), status);
-    Serialize(res, 1, /*keep_alive=*/false, c);
-    c->linger = true;
-  }
-
-  void RespondToOversizedFraming(Connection* c) {
-    HttpResponse res =
-        ErrorResponse(KbsError(ErrorType::kPayloadTooLarge,
-                               absl::StrCat("Request exceeds the limit of ", limits_.max_body_bytes,
-                                            " bytes of body plus framing")));
-    service_->metrics().RecordRequest("other", c->parser->request().method, 413, 0);
-    spdlog::warn("kbs: {}: chunked request framing too large -> 413", c->peer);
+    const std::string& method = c->parser->request().method;
+    service_->metrics().RecordRequest("other", method.empty() ? "-" : method, status, 0);
+    spdlog::warn("kbs: {}: {} -> {}", c->peer, problem, status);
     Serialize(res, 1, /*keep_alive=*/false, c);
     c->linger = true;
   }
