@@ -34,32 +34,39 @@ std::shared_ptr<DcapVerifierBackend> DcapVerifierBackend::FromParts(
   return backend;
 }
 
-absl::StatusOr<VerifiedClaims> TdxVerifier::Evaluate(
-    absl::string_view evidence_json, absl::string_view expected_report_data,
-    const std::optional<std::string>& expected_init_data_hash) const {
-  std::optional<absl::string_view> init;
-  if (expected_init_data_hash) init = *expected_init_data_hash;
-  COCOON_ASSIGN_OR_RETURN(
-      VerificationResult r,
-      tdx::VerifyTdxEvidence(evidence_json, expected_report_data, init, backend_->context()));
-  return VerifiedClaims{std::move(r.claims_json), r.tee_class};
-}
+namespace {
 
-absl::StatusOr<VerifiedClaims> AzTdxVtpmVerifier::Evaluate(
-    absl::string_view evidence_json, absl::string_view expected_report_data,
-    const std::optional<std::string>& expected_init_data_hash) const {
-  std::optional<absl::string_view> init;
-  if (expected_init_data_hash) init = *expected_init_data_hash;
-  COCOON_ASSIGN_OR_RETURN(
-      VerificationResult r,
-      az::VerifyAzTdxVtpmEvidence(evidence_json, expected_report_data, init, backend_->context()));
-  return VerifiedClaims{std::move(r.claims_json), r.tee_class};
-}
+// One evidence format's verification function over the shared backend.
+class DcapVerifier final : public Verifier {
+ public:
+  using VerifyFn = absl::StatusOr<VerificationResult> (*)(
+      absl::string_view evidence_json, std::optional<absl::string_view> expected_report_data,
+      std::optional<absl::string_view> expected_init_data_hash, const VerifierContext& context);
+
+  DcapVerifier(std::shared_ptr<DcapVerifierBackend> backend, VerifyFn verify)
+      : backend_(std::move(backend)), verify_(verify) {}
+
+  absl::StatusOr<VerifiedClaims> Evaluate(
+      absl::string_view evidence_json, absl::string_view expected_report_data,
+      const std::optional<std::string>& expected_init_data_hash) const override {
+    std::optional<absl::string_view> init;
+    if (expected_init_data_hash) init = *expected_init_data_hash;
+    COCOON_ASSIGN_OR_RETURN(VerificationResult r, verify_(evidence_json, expected_report_data, init,
+                                                          backend_->context()));
+    return VerifiedClaims{std::move(r.claims_json), r.tee_class};
+  }
+
+ private:
+  std::shared_ptr<DcapVerifierBackend> backend_;
+  VerifyFn verify_;
+};
+
+}  // namespace
 
 void RegisterDcapVerifiers(std::shared_ptr<DcapVerifierBackend> backend,
                            VerifierRegistry* registry) {
-  registry->Register("tdx", std::make_shared<TdxVerifier>(backend));
-  auto az = std::make_shared<AzTdxVtpmVerifier>(backend);
+  registry->Register("tdx", std::make_shared<DcapVerifier>(backend, &tdx::VerifyTdxEvidence));
+  auto az = std::make_shared<DcapVerifier>(backend, &az::VerifyAzTdxVtpmEvidence);
   registry->Register("az-tdx-vtpm", az);
   registry->Register("aztdxvtpm", az);
 }

@@ -46,30 +46,6 @@ class DcapVerifierBackend {
   std::optional<absl::Time> at_;
 };
 
-class TdxVerifier final : public Verifier {
- public:
-  explicit TdxVerifier(std::shared_ptr<DcapVerifierBackend> backend)
-      : backend_(std::move(backend)) {}
-  absl::StatusOr<VerifiedClaims> Evaluate(
-      absl::string_view evidence_json, absl::string_view expected_report_data,
-      const std::optional<std::string>& expected_init_data_hash) const override;
-
- private:
-  std::shared_ptr<DcapVerifierBackend> backend_;
-};
-
-class AzTdxVtpmVerifier final : public Verifier {
- public:
-  explicit AzTdxVtpmVerifier(std::shared_ptr<DcapVerifierBackend> backend)
-      : backend_(std::move(backend)) {}
-  absl::StatusOr<VerifiedClaims> Evaluate(
-      absl::string_view evidence_json, absl::string_view expected_report_data,
-      const std::optional<std::string>& expected_init_data_hash) const override;
-
- private:
-  std::shared_ptr<DcapVerifierBackend> backend_;
-};
-
 // Registers "tdx", "az-tdx-vtpm" and "aztdxvtpm" on `registry`.
 void RegisterDcapVerifiers(std::shared_ptr<DcapVerifierBackend> backend,
                            VerifierRegistry* registry);
