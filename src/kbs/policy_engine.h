@@ -1,4 +1,4 @@
-// The policy engine seen by the KBS: compiled Rego policies evaluated against JSON input and
+// The policy engine seen by the KBS: compiled Rego policies evaluated against parsed input and
 // data. The production engine is the Rego evaluator of src/policy (NewRegoPolicyEngine); tests
 // may substitute another implementation.
 #ifndef COCOON_KBS_POLICY_ENGINE_H_
@@ -22,14 +22,10 @@ using ReferenceValueLookup = std::function<std::optional<std::string>(absl::stri
 class CompiledPolicy {
  public:
   virtual ~CompiledPolicy() = default;
-  // Evaluates `query` (e.g. "data.policy.allow"). Returns the result as JSON text, or nullopt
-  // when it is undefined. `reference_values` may be null.
-  virtual absl::StatusOr<std::optional<std::string>> Evaluate(
-      absl::string_view query, absl::string_view input_json, absl::string_view data_json,
-      const ReferenceValueLookup* reference_values) const = 0;
-  // The same on input and data already parsed, so callers that hold the JSON anyway (the token
-  // claims, the annotated evidence) do not have it printed and parsed again. An undefined
-  // `input` means "no input"; an undefined result means the query has no value.
+  // Evaluates `query` (e.g. "data.policy.allow") on parsed input and data: the callers hold the
+  // JSON already (the token claims, the annotated evidence) and need not print it for the
+  // engine to parse back. An undefined `input` means "no input"; an undefined result means the
+  // query has no value. `reference_values` may be null.
   virtual absl::StatusOr<policy::Value> EvaluateValue(
       absl::string_view query, const policy::Value& input, const policy::Value& data,
       const ReferenceValueLookup* reference_values) const = 0;

@@ -15,12 +15,6 @@ class RegoPolicy final : public CompiledPolicy {
  public:
   explicit RegoPolicy(std::shared_ptr<const policy::Policy> policy) : policy_(std::move(policy)) {}
 
-  absl::StatusOr<std::optional<std::string>> Evaluate(
-      absl::string_view query, absl::string_view input_json, absl::string_view data_json,
-      const ReferenceValueLookup* reference_values) const override {
-    return policy_->Evaluate(query, input_json, data_json, Options(reference_values));
-  }
-
   absl::StatusOr<policy::Value> EvaluateValue(
       absl::string_view query, const policy::Value& input, const policy::Value& data,
       const ReferenceValueLookup* reference_values) const override {

@@ -127,7 +127,11 @@ void BM_DefaultCpuPolicy(benchmark::State& state) {
   const std::string input =
       R"({"sample":{"svn":"1","launch_digest":"abcde","platform_version":{"major":1,"minor":4},"debug":false},"report_data":"x","runtime_data_claims":{"nonce":"n"}})";
   ReferenceValueLookup rv = [](absl::string_view) { return std::optional<std::string>(); };
-  for (auto _ : state) benchmark::DoNotOptimize(policy->Evaluate("data.policy", input, "{}", &rv));
+  const policy::Value parsed = *policy::Value::FromJson(input, "input");
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(
+        policy->EvaluateValue("data.policy", parsed, policy::Value::EmptyObject(), &rv));
+  }
 }
 BENCHMARK(BM_DefaultCpuPolicy);
 
