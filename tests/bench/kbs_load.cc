@@ -223,8 +223,9 @@ int main(int argc, char** argv) {
   std::string kbs_bin = KBS_BIN_PATH, url;
   for (int i = 1; i < argc; i += 2) {
     const std::string flag = argv[i];
-    if (flag == "--curl" || flag == "--no-batch") {
-      (flag == "--curl" ? use_curl : batch) = flag == "--curl";
+    if (flag == "--curl" || flag == "--no-batch") {  // the flags without a value
+      if (flag == "--curl") use_curl = true;
+      if (flag == "--no-batch") batch = false;
       --i;
       continue;
     }
